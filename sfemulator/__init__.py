@@ -1,0 +1,77 @@
+"""sfemulator: a Salesforce org that runs here.
+
+The emulated org is faithful where simple-salesforce and crmbridge look: REST under
+``/services/data/vNN.N/`` (query/queryAll with ``nextRecordsUrl`` paging, sobject CRUD, upsert by
+external id, describe, ``composite/sobjects`` collections, ``composite``, ``updated/``,
+``deleted/``, ``limits``), SOAP ``login`` and ``convertLead``, Salesforce's error JSON and status
+codes, 15/18-character Ids, ``Sforce-Limit-Info`` and ``REQUEST_LIMIT_EXCEEDED``. It imports
+neither Django nor crmbridge's apps. Storage is SQLite (a file, or ``":memory:"``).
+
+Python API::
+
+    import sfemulator
+    org = sfemulator.Org(":memory:", username="u@x.example", password="pw",
+                         security_token="", api_limit=1_000_000)
+    session = org.session()          # requests.Session served in-process (any host, http/https)
+    org.insert("Account", {"Name": "Acme"})          # fixture helper -> 18-char Id
+    org.insert("Contact", {...}, validate=False)     # plant data a real org may hold
+    org.bulk_insert("Contact", rows)                 # fast load straight into SQLite
+    org.query("SELECT Id FROM Contact")              # first page, as the REST API returns it
+    org.rows("Contact"); org.count("Contact")        # read storage for assertions
+    org.faults.fail_next(2, kind="503")              # kinds: 500 503 connection timeout
+    org.faults.fail_rate(0.1, kind="connection", seed=1, after=True)  # invalid_session
+    org.faults.clear()                               # unable_to_lock_row limit
+    org.stats["PATCH composite/sobjects/{type}/{field}"]; org.stats.total; org.stats.reset()
+    org.api_limit = 100; org.api_used; org.reset_api_usage()
+    org.expire_sessions()                            # next call: 401 INVALID_SESSION_ID
+    org.clock = lambda: datetime(...)                # control CreatedDate/SystemModstamp
+    org.wsgi_app                                     # the WSGI app both ways in share
+
+    server = sfemulator.serve(org, port=0)           # loopback HTTP server in a thread
+    server.url                                       # http://127.0.0.1:PORT
+    session = sfemulator.loopback_session(server.url)  # https://127.0.0.1:PORT -> http
+    server.stop()
+
+    from sfemulator.seed import seed_demo; seed_demo(org, seed=42)
+
+simple-salesforce logs in with SOAP at ``https://login.salesforce.com``; with ``org.session()``
+any host reaches the org, so ``SalesforceLogin(..., session=session)`` works unchanged and
+returns the instance the org names. Over loopback, post the SOAP login to
+``http://127.0.0.1:PORT/services/Soap/u/59.0`` (``simple_salesforce.login.soap_login``) and build
+``Salesforce(session_id=..., instance="127.0.0.1:PORT", session=loopback_session(url))``.
+
+Control endpoints (outside ``/services/``, never counted as API calls, never faulted):
+``GET|DELETE /_emulator/stats``, ``POST /_emulator/stats/reset``,
+``GET|POST|DELETE /_emulator/faults`` (POST ``{"n": 3, "kind": "503"}`` or
+``{"rate": 0.1, "kind": "timeout", "seed": 1, "endpoint": "GET query", "after": false}``),
+``POST /_emulator/limits`` (``{"api_limit": N, "api_used": M}``),
+``POST /_emulator/sessions/expire``.
+
+Command line: ``python -m sfemulator serve --port 8765 --data var/sforg.sqlite3
+[--username U --password P --security-token T --api-limit N --seed]`` and
+``python -m sfemulator seed --data var/sforg.sqlite3``.
+"""
+
+from .errors import ApiError
+from .faults import KINDS as FAULT_KINDS
+from .faults import Faults, Stats
+from .org import DEFAULT_API_LIMIT, DEFAULT_PASSWORD, DEFAULT_USERNAME, Org
+from .server import EmulatorServer, serve
+from .transport import EmulatorAdapter, LoopbackAdapter, emulator_session, loopback_session
+
+__all__ = [
+    "DEFAULT_API_LIMIT",
+    "DEFAULT_PASSWORD",
+    "DEFAULT_USERNAME",
+    "FAULT_KINDS",
+    "ApiError",
+    "EmulatorAdapter",
+    "EmulatorServer",
+    "Faults",
+    "LoopbackAdapter",
+    "Org",
+    "Stats",
+    "emulator_session",
+    "loopback_session",
+    "serve",
+]
