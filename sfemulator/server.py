@@ -96,7 +96,12 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns self (use ``.url``, then ``.stop()``)."""
-        self._thread = threading.Thread(target=self.serve_forever, name="sfemulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="sfemulator",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -67,14 +67,20 @@ def org():
 def way(request, org):
     if request.param == "inprocess":
         session = org.session()
-        yield Way("inprocess", org, _login("inprocess", org, session, ""), session,
-                  "https://sfemulator.salesforce.com")
+        yield Way(
+            "inprocess",
+            org,
+            _login("inprocess", org, session, ""),
+            session,
+            "https://sfemulator.salesforce.com",
+        )
         return
     server = sfemulator.serve(org, port=0, fault_hold_seconds=2.0)
     session = sfemulator.loopback_session(server.url)
     try:
-        yield Way("loopback", org, _login("loopback", org, session, server.url), session,
-                  server.url)
+        yield Way(
+            "loopback", org, _login("loopback", org, session, server.url), session, server.url
+        )
     finally:
         session.close()
         server.stop()

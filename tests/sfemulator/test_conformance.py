@@ -41,7 +41,10 @@ def test_it_creates_reads_updates_and_deletes(way):
     acc_id = created["id"]
     assert acc_id.startswith("001") and len(acc_id) == 18 and ids.is_valid(acc_id)
     rec = way.sf.Account.get(acc_id)
-    assert rec["attributes"] == {"type": "Account", "url": f"/services/data/v59.0/sobjects/Account/{acc_id}"}
+    assert rec["attributes"] == {
+        "type": "Account",
+        "url": f"/services/data/v59.0/sobjects/Account/{acc_id}",
+    }
     assert rec["Name"] == "Acme" and rec["IsDeleted"] is False
     assert rec["OwnerId"] == way.org.user_id
     assert rec["CreatedDate"].endswith("+0000")
@@ -126,15 +129,21 @@ def test_it_upserts_by_external_id_with_salesforce_status_codes(way):
     assert r.status_code == 204 and r.content == b""
     # updateOnly: no match is a 404, nothing created
     with pytest.raises(SalesforceResourceNotFound):
-        way.sf.restful("sobjects/Contact/Crmbridge_Id__c/cb-2", params={"updateOnly": "true"},
-                       method="PATCH", json={"LastName": "Two"})
+        way.sf.restful(
+            "sobjects/Contact/Crmbridge_Id__c/cb-2",
+            params={"updateOnly": "true"},
+            method="PATCH",
+            json={"LastName": "Two"},
+        )
     assert way.org.count("Contact") == 1
     # an external id held by two records (planted; a real org can hold such data): 300
     way.org.insert("Contact", {"LastName": "Twin", "Crmbridge_Id__c": "cb-1"}, validate=False)
     with pytest.raises(SalesforceMoreThanOneRecord) as exc:
         way.sf.Contact.upsert("Crmbridge_Id__c/cb-1", {"LastName": "Three"})
     assert exc.value.status == 300
-    assert len(exc.value.content) == 2 and all("/sobjects/Contact/003" in u for u in exc.value.content)
+    assert len(exc.value.content) == 2 and all(
+        "/sobjects/Contact/003" in u for u in exc.value.content
+    )
 
 
 def test_it_rejects_a_duplicate_external_id(way):
@@ -149,7 +158,8 @@ def test_it_describes_fields_enough_to_find_mandatory_ones(way):
     assert d["name"] == "Contact" and d["keyPrefix"] == "003"
     fields = {f["name"]: f for f in d["fields"]}
     mandatory = [
-        n for n, f in fields.items()
+        n
+        for n, f in fields.items()
         if f["createable"] and not f["nillable"] and not f["defaultedOnCreate"]
     ]
     assert mandatory == ["LastName"]
@@ -159,12 +169,17 @@ def test_it_describes_fields_enough_to_find_mandatory_ones(way):
     departments = [p["value"] for p in fields["Department"]["picklistValues"]]
     assert "Engineering" in departments and len(departments) >= 5
     assert [p["value"] for p in fields["Seniority__c"]["picklistValues"]][:2] == [
-        "Executive", "Vice President"]
+        "Executive",
+        "Vice President",
+    ]
     lead = {f["name"]: f for f in way.sf.Lead.describe()["fields"]}
     statuses = [p["value"] for p in lead["Status"]["picklistValues"]]
     assert "Closed - Converted" in statuses
-    assert [n for n, f in lead.items() if f["createable"] and not f["nillable"]
-            and not f["defaultedOnCreate"]] == ["LastName", "Company"]
+    assert [
+        n
+        for n, f in lead.items()
+        if f["createable"] and not f["nillable"] and not f["defaultedOnCreate"]
+    ] == ["LastName", "Company"]
     assert way.sf.Opportunity.metadata()["objectDescribe"]["keyPrefix"] == "006"
 
 
@@ -178,8 +193,10 @@ def test_it_pages_query_results_with_next_records_url(way):
     assert rest["done"] is True and "nextRecordsUrl" not in rest and len(rest["records"]) == 450
     assert rest["records"][-1]["LastName"] == "P2449"
     pages = []
-    result = way.sf.query("SELECT Id FROM Contact WHERE LastName < 'P0450'",
-                          headers={"Sforce-Query-Options": "batchSize=200"})
+    result = way.sf.query(
+        "SELECT Id FROM Contact WHERE LastName < 'P0450'",
+        headers={"Sforce-Query-Options": "batchSize=200"},
+    )
     pages.append(len(result["records"]))
     while not result["done"]:
         result = way.sf.query_more(result["nextRecordsUrl"], identifier_is_url=True)
@@ -194,8 +211,9 @@ def test_query_hides_deleted_rows_and_query_all_shows_them(way):
     way.org.insert("Account", {"Name": "Here"})
     way.sf.Account.delete(a)
     assert [r["Name"] for r in way.sf.query("SELECT Name FROM Account")["records"]] == ["Here"]
-    rows = way.sf.query_all("SELECT Name, IsDeleted FROM Account ORDER BY Name",
-                            include_deleted=True)["records"]
+    rows = way.sf.query_all(
+        "SELECT Name, IsDeleted FROM Account ORDER BY Name", include_deleted=True
+    )["records"]
     assert [(r["Name"], r["IsDeleted"]) for r in rows] == [("Gone", True), ("Here", False)]
 
 
@@ -211,8 +229,16 @@ def people(org):
     ]
     out = {}
     for first, last, email, title, acc, _ in rows:
-        out[last] = org.insert("Contact", {"FirstName": first, "LastName": last, "Email": email,
-                                           "Title": title, "AccountId": acc})
+        out[last] = org.insert(
+            "Contact",
+            {
+                "FirstName": first,
+                "LastName": last,
+                "Email": email,
+                "Title": title,
+                "AccountId": acc,
+            },
+        )
     return out
 
 
@@ -235,8 +261,10 @@ def people(org):
         ("Title = 'VP Sales' OR (Email = null AND NOT LastName = 'Dee')", ["Archer", "O'Brien"]),
         ("NOT (AccountId = null)", ["Archer", "Baker"]),
         ("Account.Name = 'Acme' AND FirstName != 'Ann'", ["Baker"]),
-        ("IsDeleted = FALSE AND CreatedDate > 2000-01-01T00:00:00Z", ["Archer", "Baker", "Dee",
-                                                                     "O'Brien"]),
+        (
+            "IsDeleted = FALSE AND CreatedDate > 2000-01-01T00:00:00Z",
+            ["Archer", "Baker", "Dee", "O'Brien"],
+        ),
         ("CreatedDate < 2000-01-01T00:00:00+01:00", []),
         ("CreatedDate = LAST_N_DAYS:3", ["Archer", "Baker", "Dee", "O'Brien"]),
     ],
@@ -247,8 +275,11 @@ def test_soql_operators(way, people, where, expected):
 
 
 def test_soql_values_go_through_format_soql(way, people):
-    soql = format_soql("SELECT Id FROM Contact WHERE LastName = {name} AND Id IN {ids}",
-                       name="O'Brien", ids=[people["O'Brien"][:15], people["Dee"]])
+    soql = format_soql(
+        "SELECT Id FROM Contact WHERE LastName = {name} AND Id IN {ids}",
+        name="O'Brien",
+        ids=[people["O'Brien"][:15], people["Dee"]],
+    )
     assert [r["Id"] for r in way.sf.query(soql)["records"]] == [people["O'Brien"]]
     injected = format_soql("SELECT Id FROM Contact WHERE LastName = {}", "x' OR LastName != '")
     assert way.sf.query(injected)["totalSize"] == 0
@@ -278,9 +309,15 @@ def test_polymorphic_who_and_what(way, people):
     lead = way.org.insert("Lead", {"LastName": "Lee", "Company": "L Co"})
     acme = way.sf.query("SELECT Id FROM Account WHERE Name = 'Acme'")["records"][0]["Id"]
     way.org.insert("Task", {"WhoId": people["Archer"], "WhatId": acme, "Subject": "Call"})
-    way.org.insert("Event", {"WhoId": lead, "Subject": "Meet",
-                             "StartDateTime": "2024-05-01T09:00:00Z",
-                             "EndDateTime": "2024-05-01T10:00:00Z"})
+    way.org.insert(
+        "Event",
+        {
+            "WhoId": lead,
+            "Subject": "Meet",
+            "StartDateTime": "2024-05-01T09:00:00Z",
+            "EndDateTime": "2024-05-01T10:00:00Z",
+        },
+    )
     task = way.sf.query("SELECT Subject, Status, Who.Name, What.Name FROM Task")["records"][0]
     assert task["Who"]["attributes"]["type"] == "Contact" and task["Who"]["Name"] == "Ann Archer"
     assert task["What"]["Name"] == "Acme" and task["Status"] == "Not Started"
@@ -294,33 +331,64 @@ def collection(way, method, path, body=None, params=None):
 
 
 def test_collections_without_all_or_none_keep_the_good_records(way):
-    res = collection(way, "POST", "composite/sobjects", {"allOrNone": False, "records": [
-        {"attributes": {"type": "Account"}, "Name": "Good"},
-        {"attributes": {"type": "Account"}, "Website": "bad.com"},
-        {"attributes": {"type": "Contact"}, "LastName": "Also good"},
-    ]})
+    res = collection(
+        way,
+        "POST",
+        "composite/sobjects",
+        {
+            "allOrNone": False,
+            "records": [
+                {"attributes": {"type": "Account"}, "Name": "Good"},
+                {"attributes": {"type": "Account"}, "Website": "bad.com"},
+                {"attributes": {"type": "Contact"}, "LastName": "Also good"},
+            ],
+        },
+    )
     assert [r["success"] for r in res] == [True, False, True]
-    assert res[1]["errors"] == [{"statusCode": "REQUIRED_FIELD_MISSING",
-                                 "message": "Required fields are missing: [Name]",
-                                 "fields": ["Name"]}]
+    assert res[1]["errors"] == [
+        {
+            "statusCode": "REQUIRED_FIELD_MISSING",
+            "message": "Required fields are missing: [Name]",
+            "fields": ["Name"],
+        }
+    ]
     assert way.org.count("Account") == 1 and way.org.count("Contact") == 1
-    upd = collection(way, "PATCH", "composite/sobjects", {"records": [
-        {"attributes": {"type": "Account"}, "Id": res[0]["id"], "Website": "good.com"},
-        {"attributes": {"type": "Contact"}, "Id": res[2]["id"], "LastName": None},
-    ]})
+    upd = collection(
+        way,
+        "PATCH",
+        "composite/sobjects",
+        {
+            "records": [
+                {"attributes": {"type": "Account"}, "Id": res[0]["id"], "Website": "good.com"},
+                {"attributes": {"type": "Contact"}, "Id": res[2]["id"], "LastName": None},
+            ]
+        },
+    )
     assert [r["success"] for r in upd] == [True, False]
     assert way.sf.Account.get(res[0]["id"])["Website"] == "good.com"
-    gone = collection(way, "DELETE", "composite/sobjects",
-                      params={"ids": f"{res[0]['id']},{res[2]['id']}", "allOrNone": "false"})
+    gone = collection(
+        way,
+        "DELETE",
+        "composite/sobjects",
+        params={"ids": f"{res[0]['id']},{res[2]['id']}", "allOrNone": "false"},
+    )
     assert [r["success"] for r in gone] == [True, True]
     assert way.org.count("Account") == 0 and way.org.count("Contact") == 0
 
 
 def test_collections_with_all_or_none_roll_everything_back(way):
-    res = collection(way, "POST", "composite/sobjects", {"allOrNone": True, "records": [
-        {"attributes": {"type": "Account"}, "Name": "Good"},
-        {"attributes": {"type": "Account"}, "Website": "bad.com"},
-    ]})
+    res = collection(
+        way,
+        "POST",
+        "composite/sobjects",
+        {
+            "allOrNone": True,
+            "records": [
+                {"attributes": {"type": "Account"}, "Name": "Good"},
+                {"attributes": {"type": "Account"}, "Website": "bad.com"},
+            ],
+        },
+    )
     assert res[0]["success"] is False
     assert res[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert res[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
@@ -334,10 +402,17 @@ def test_collections_upsert_by_external_id(way):
         {"attributes": {"type": "Contact"}, "Crmbridge_Id__c": "c-2", "LastName": "Two"},
         {"attributes": {"type": "Contact"}, "Crmbridge_Id__c": "c-3"},
     ]
-    res = collection(way, "PATCH", "composite/sobjects/Contact/Crmbridge_Id__c",
-                     {"allOrNone": False, "records": records})
+    res = collection(
+        way,
+        "PATCH",
+        "composite/sobjects/Contact/Crmbridge_Id__c",
+        {"allOrNone": False, "records": records},
+    )
     assert [(r["success"], r.get("created")) for r in res] == [
-        (True, False), (True, True), (False, None)]
+        (True, False),
+        (True, True),
+        (False, None),
+    ]
     assert sorted(r["LastName"] for r in way.org.rows("Contact")) == ["New", "Two"]
     too_many = [{"attributes": {"type": "Contact"}, "LastName": str(i)} for i in range(201)]
     with pytest.raises(SalesforceMalformedRequest) as exc:
@@ -346,16 +421,39 @@ def test_collections_upsert_by_external_id(way):
 
 
 def test_composite_resolves_references(way):
-    res = collection(way, "POST", "composite", {"allOrNone": True, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account",
-         "referenceId": "acc", "body": {"Name": "Ref Co"}},
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact",
-         "referenceId": "con", "body": {"LastName": "Ref", "AccountId": "@{acc.id}"}},
-        {"method": "GET", "referenceId": "q",
-         "url": "/services/data/v59.0/query/?q=SELECT+Id,Account.Name+FROM+Contact"},
-        {"method": "PATCH", "url": "/services/data/v59.0/sobjects/Contact/@{q.records[0].Id}",
-         "referenceId": "upd", "body": {"Title": "CTO"}},
-    ]})["compositeResponse"]
+    res = collection(
+        way,
+        "POST",
+        "composite",
+        {
+            "allOrNone": True,
+            "compositeRequest": [
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Account",
+                    "referenceId": "acc",
+                    "body": {"Name": "Ref Co"},
+                },
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Contact",
+                    "referenceId": "con",
+                    "body": {"LastName": "Ref", "AccountId": "@{acc.id}"},
+                },
+                {
+                    "method": "GET",
+                    "referenceId": "q",
+                    "url": "/services/data/v59.0/query/?q=SELECT+Id,Account.Name+FROM+Contact",
+                },
+                {
+                    "method": "PATCH",
+                    "url": "/services/data/v59.0/sobjects/Contact/@{q.records[0].Id}",
+                    "referenceId": "upd",
+                    "body": {"Title": "CTO"},
+                },
+            ],
+        },
+    )["compositeResponse"]
     assert [r["httpStatusCode"] for r in res] == [201, 201, 200, 204]
     assert res[1]["httpHeaders"]["Location"].startswith("/services/data/v59.0/sobjects/Contact/")
     assert res[2]["body"]["records"][0]["Account"]["Name"] == "Ref Co"
@@ -363,31 +461,75 @@ def test_composite_resolves_references(way):
 
 
 def test_composite_all_or_none_rolls_back(way):
-    res = collection(way, "POST", "composite", {"allOrNone": True, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account",
-         "referenceId": "acc", "body": {"Name": "Doomed"}},
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact",
-         "referenceId": "con", "body": {"FirstName": "No last name", "AccountId": "@{acc.id}"}},
-    ]})["compositeResponse"]
+    res = collection(
+        way,
+        "POST",
+        "composite",
+        {
+            "allOrNone": True,
+            "compositeRequest": [
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Account",
+                    "referenceId": "acc",
+                    "body": {"Name": "Doomed"},
+                },
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Contact",
+                    "referenceId": "con",
+                    "body": {"FirstName": "No last name", "AccountId": "@{acc.id}"},
+                },
+            ],
+        },
+    )["compositeResponse"]
     assert [r["httpStatusCode"] for r in res] == [400, 400]
     assert res[0]["body"][0]["errorCode"] == "PROCESSING_HALTED"
     assert res[1]["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert way.org.count("Account") == 0
-    res = collection(way, "POST", "composite", {"allOrNone": False, "compositeRequest": [
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account",
-         "referenceId": "bad", "body": {}},
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Contact",
-         "referenceId": "con", "body": {"LastName": "X", "AccountId": "@{bad.id}"}},
-        {"method": "POST", "url": "/services/data/v59.0/sobjects/Account",
-         "referenceId": "ok", "body": {"Name": "Kept"}},
-    ]})["compositeResponse"]
+    res = collection(
+        way,
+        "POST",
+        "composite",
+        {
+            "allOrNone": False,
+            "compositeRequest": [
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Account",
+                    "referenceId": "bad",
+                    "body": {},
+                },
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Contact",
+                    "referenceId": "con",
+                    "body": {"LastName": "X", "AccountId": "@{bad.id}"},
+                },
+                {
+                    "method": "POST",
+                    "url": "/services/data/v59.0/sobjects/Account",
+                    "referenceId": "ok",
+                    "body": {"Name": "Kept"},
+                },
+            ],
+        },
+    )["compositeResponse"]
     assert [r["httpStatusCode"] for r in res] == [400, 400, 201]
     assert res[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
     assert [r["Name"] for r in way.org.rows("Account")] == ["Kept"]
     with pytest.raises(SalesforceMalformedRequest):
-        collection(way, "POST", "composite", {"compositeRequest": [
-            {"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": f"r{i}"}
-            for i in range(26)]})
+        collection(
+            way,
+            "POST",
+            "composite",
+            {
+                "compositeRequest": [
+                    {"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": f"r{i}"}
+                    for i in range(26)
+                ]
+            },
+        )
 
 
 def test_updated_and_deleted_for_replication(way):
@@ -398,8 +540,10 @@ def test_updated_and_deleted_for_replication(way):
     now = dt.datetime(2025, 3, 1, 12, 30, tzinfo=dt.UTC)
     way.sf.Contact.update(a, {"Title": "Boss"})
     way.sf.Contact.delete(b)
-    start, end = dt.datetime(2025, 3, 1, 12, 10, tzinfo=dt.UTC), dt.datetime(2025, 3, 1, 13, 0,
-                                                                           tzinfo=dt.UTC)
+    start, end = (
+        dt.datetime(2025, 3, 1, 12, 10, tzinfo=dt.UTC),
+        dt.datetime(2025, 3, 1, 13, 0, tzinfo=dt.UTC),
+    )
     updated = way.sf.Contact.updated(start, end)
     assert updated["ids"] == [a]
     assert updated["latestDateCovered"] == "2025-03-01T13:00:00.000+0000"
@@ -407,16 +551,21 @@ def test_updated_and_deleted_for_replication(way):
     assert deleted["deletedRecords"] == [{"id": b, "deletedDate": "2025-03-01T12:30:00.000+0000"}]
     early = way.sf.Contact.updated(dt.datetime(2025, 3, 1, 11, 0, tzinfo=dt.UTC), start)
     assert early["ids"] == [b] or early["ids"] == []  # b is deleted now: not reported as updated
-    assert way.sf.Contact.deleted(dt.datetime(2025, 3, 1, 11, 0, tzinfo=dt.UTC), start)[
-        "deletedRecords"] == []
+    assert (
+        way.sf.Contact.deleted(dt.datetime(2025, 3, 1, 11, 0, tzinfo=dt.UTC), start)[
+            "deletedRecords"
+        ]
+        == []
+    )
 
 
 def test_limits_header_and_request_limit_exceeded(way):
     way.org.api_limit = 5
     way.org.reset_api_usage()
     seen = []
-    way.session.hooks["response"].append(lambda r, *a, **k: seen.append(
-        r.headers.get("Sforce-Limit-Info")))
+    way.session.hooks["response"].append(
+        lambda r, *a, **k: seen.append(r.headers.get("Sforce-Limit-Info"))
+    )
     limits = way.sf.limits()
     assert limits["DailyApiRequests"] == {"Max": 5, "Remaining": 4}
     assert way.sf.api_usage["api-usage"].used == 1 and way.sf.api_usage["api-usage"].total == 5
@@ -446,14 +595,19 @@ def test_a_wrong_password_fails_soap_login(way):
     from .conftest import LOGIN_BODY
 
     with pytest.raises(SalesforceAuthenticationFailed) as exc:
-        soap_login(way.url("/services/Soap/u/59.0"),
-                   LOGIN_BODY.format(u=way.org.username, p="wrong"),
-                   {"content-type": "text/xml", "SOAPAction": "login"}, None, way.session)
+        soap_login(
+            way.url("/services/Soap/u/59.0"),
+            LOGIN_BODY.format(u=way.org.username, p="wrong"),
+            {"content-type": "text/xml", "SOAPAction": "login"},
+            None,
+            way.session,
+        )
     assert exc.value.code == "INVALID_LOGIN"
 
 
-@pytest.mark.parametrize("kind", ["500", "503", "connection", "timeout", "invalid_session",
-                                  "unable_to_lock_row"])
+@pytest.mark.parametrize(
+    "kind", ["500", "503", "connection", "timeout", "invalid_session", "unable_to_lock_row"]
+)
 def test_faults_are_injected(way, kind):
     way.org.faults.fail_next(1, kind)
     expected = {
@@ -543,20 +697,37 @@ def statuses(org):
     from sfemulator.schema import LEAD_STATUSES
 
     for label, converted, default, order in LEAD_STATUSES:
-        org.insert("LeadStatus", {"MasterLabel": label, "IsConverted": converted,
-                                  "IsDefault": default, "SortOrder": order})
+        org.insert(
+            "LeadStatus",
+            {
+                "MasterLabel": label,
+                "IsConverted": converted,
+                "IsDefault": default,
+                "SortOrder": order,
+            },
+        )
 
 
 def test_convert_lead_creates_account_contact_and_opportunity(way, statuses):
-    lead = way.sf.Lead.create({"FirstName": "Lia", "LastName": "Lo", "Company": "Lo Ltd",
-                               "Email": "lia@lo.example", "Title": "CEO"})["id"]
+    lead = way.sf.Lead.create(
+        {
+            "FirstName": "Lia",
+            "LastName": "Lo",
+            "Company": "Lo Ltd",
+            "Email": "lia@lo.example",
+            "Title": "CEO",
+        }
+    )["id"]
     assert way.sf.Lead.get(lead)["Status"] == "Open - Not Contacted"  # the default status
     r, out = convert(way, leadId=lead, convertedStatus="Closed - Converted")
     assert r.status_code == 200 and out["success"] == "true"
     assert r.headers["Sforce-Limit-Info"].startswith("api-usage=")
     contact = way.sf.Contact.get(out["contactId"])
     assert (contact["Email"], contact["Title"], contact["AccountId"]) == (
-        "lia@lo.example", "CEO", out["accountId"])
+        "lia@lo.example",
+        "CEO",
+        out["accountId"],
+    )
     assert way.sf.Account.get(out["accountId"])["Name"] == "Lo Ltd"
     assert way.sf.Opportunity.get(out["opportunityId"])["AccountId"] == out["accountId"]
     converted = way.sf.Lead.get(lead)
@@ -571,8 +742,14 @@ def test_convert_lead_reuses_account_and_contact(way, statuses):
     acc = way.org.insert("Account", {"Name": "Existing"})
     con = way.org.insert("Contact", {"LastName": "Lo", "AccountId": acc})
     lead = way.org.insert("Lead", {"LastName": "Lo", "Company": "X", "Phone": "+1 555"})
-    _, out = convert(way, accountId=acc, contactId=con, convertedStatus="Closed - Converted",
-                     doNotCreateOpportunity="true", leadId=lead)
+    _, out = convert(
+        way,
+        accountId=acc,
+        contactId=con,
+        convertedStatus="Closed - Converted",
+        doNotCreateOpportunity="true",
+        leadId=lead,
+    )
     assert (out["accountId"], out["contactId"], out["opportunityId"]) == (acc, con, None)
     assert way.org.count("Account") == 1 and way.org.count("Opportunity") == 0
     assert way.sf.Contact.get(con)["Phone"] == "+1 555"  # blank fields filled from the lead
