@@ -183,7 +183,7 @@ class Org:
             self._app = EmulatorApp(self)
         return self._app
 
-    def session(self, base_url: str | None = None):
+    def session(self):
         """A requests.Session whose https:// and http:// calls are served by this org in-process."""
         from .transport import emulator_session
 

@@ -324,3 +324,25 @@ def test_settings_choose_the_mode(tmp_path, org):
     assert c.mode == "org"
     with pytest.raises(PermanentError):
         client_from_config({})
+
+
+def test_get_client_reads_django_settings_lazily_and_is_cached(tmp_path, monkeypatch):
+    django_conf = pytest.importorskip("django.conf")
+    if not django_conf.settings.configured:
+        pytest.skip("Django settings are not configured")
+    from integrations.salesforce import get_client, reset_client
+
+    monkeypatch.setattr(
+        django_conf.settings,
+        "SALESFORCE",
+        {"EMULATOR": str(tmp_path / "o.sqlite3")},
+        raising=False,
+    )
+    reset_client()
+    try:
+        first = get_client()
+        assert first is get_client() and first.mode == "emulator"
+        reset_client()
+        assert get_client() is not first
+    finally:
+        reset_client()
