@@ -376,6 +376,13 @@ def test_load_rulepack_rejects_paths():
         ("Senior Vice President, Sales", VP),
         ("SVP Marketing", VP),
         ("Vice President, Head of EMEA", VP),  # 2 words each: priority
+        ("VP, Head of EMEA", VP),  # one word each: priority
+        ("Chief Revenue Officer, Head of Sales", EX),
+        ("Sales Head, APAC", DI),
+        ("VP & General Manager", VP),
+        ("General Manager", DI),
+        ("Associate Vice President", VP),
+        ("Lead Generation Specialist", IC),
         ("Director of Sales Engineering", DI),
         ("Senior Director, Product", DI),
         ("Head of Customer Success", DI),
