@@ -566,3 +566,21 @@ def test_property_words_are_clean_and_stable_for_any_text(text):
         assert word and not any(ch.isspace() for ch in word)
     # the words of a title, written with spaces, are the same words again
     assert normalize_words(" ".join(words)) == words
+
+
+def test_thai_matches_inside_the_text():
+    rules = RuleSet.compile([Rule("ผู้จัดการ", "seniority", MA, id=1)])  # "manager"
+    assert rules.classify("ผู้จัดการฝ่ายขาย").seniority_value == MA
+
+
+def test_the_engine_imports_no_django():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, classification.engine; "
+        "sys.exit(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
