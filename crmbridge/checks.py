@@ -1,0 +1,27 @@
+"""System checks for the organisation's configuration."""
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.compatibility)
+def salesforce_settings_check(app_configs, **kwargs):
+    sf = settings.SALESFORCE
+    errors = []
+    if sf.get("USERNAME") and not sf.get("PASSWORD"):
+        errors.append(
+            checks.Error(
+                "SALESFORCE_USERNAME is set but SALESFORCE_PASSWORD is not.",
+                hint="Set SALESFORCE_PASSWORD (and SALESFORCE_SECURITY_TOKEN for a real org).",
+                id="crmbridge.E001",
+            )
+        )
+    if sf.get("INSTANCE_URL") and not sf.get("USERNAME"):
+        errors.append(
+            checks.Error(
+                "SALESFORCE_INSTANCE_URL is set but SALESFORCE_USERNAME is not.",
+                hint="crmbridge logs in with SALESFORCE_USERNAME and SALESFORCE_PASSWORD.",
+                id="crmbridge.E002",
+            )
+        )
+    return errors

@@ -1,0 +1,73 @@
+"""Roles: Django groups whose permissions are declared here, in one place.
+
+The groups are created by a data migration; their permissions are (re)applied after every
+`migrate`, so models added later by other apps get the right permissions without a new migration.
+Server-side checks use `has_role` (API) and Django's model permissions (admin).
+"""
+
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+
+ADMIN = "Admin"
+CSM = "CSM"
+REP = "Rep"
+ROLES = (ADMIN, CSM, REP)
+
+# Apps whose every model a CSM may view (read-only elsewhere than classification).
+CSM_VIEW_APPS = ("crmbridge", "accounts", "activities", "integrations")
+# Apps a CSM may fully edit.
+CSM_EDIT_APPS = ("classification",)
+# A rep works their own activity feed; which rows are "their own" is enforced by querysets.
+REP_PERMISSIONS = (
+    "activities.view_activity",
+    "activities.change_activity",
+    "activities.view_participant",
+    "accounts.view_account",
+    "accounts.view_opportunity",
+)
+
+# Models no role but Admin may even see, whatever the app rules above say.
+ADMIN_ONLY_MODELS = {
+    ("crmbridge", "configurationprofile"),
+    ("crmbridge", "profilemembership"),
+}
+
+
+def _permissions_for(role):
+    local_apps = set(CSM_VIEW_APPS) | set(CSM_EDIT_APPS)
+    perms = Permission.objects.select_related("content_type")
+    if role == ADMIN:
+        return list(perms.all())
+    if role == CSM:
+        chosen = []
+        for perm in perms.filter(content_type__app_label__in=local_apps):
+            ct = perm.content_type
+            if (ct.app_label, ct.model) in ADMIN_ONLY_MODELS:
+                continue
+            if ct.app_label in CSM_EDIT_APPS or perm.codename.startswith("view_"):
+                chosen.append(perm)
+        return chosen
+    codenames = [name.split(".", 1) for name in REP_PERMISSIONS]
+    return [
+        perm
+        for perm in perms.filter(content_type__app_label__in=local_apps)
+        if [perm.content_type.app_label, perm.codename] in codenames
+    ]
+
+
+def sync_role_permissions(**kwargs):
+    """post_migrate handler: give each role group exactly its declared permissions."""
+    if not apps.is_installed("django.contrib.auth"):
+        return
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(_permissions_for(role))
+
+
+def has_role(user, *roles) -> bool:
+    """True when the user is active and in one of the roles; superusers count as Admin."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser and ADMIN in roles:
+        return True
+    return user.groups.filter(name__in=roles).exists()

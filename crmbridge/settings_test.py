@@ -1,0 +1,17 @@
+"""Settings for the test suite: the development defaults, tasks run inline unless a test asks.
+
+pytest-django turns DEBUG off while tests run; DEBUG=1 here only selects the dev defaults
+(a throwaway SECRET_KEY, plain-HTTP cookies, no HTTPS redirect) for the test client.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("AXES_FAILURE_LIMIT", "1000")
+
+from .settings import *  # noqa: E402, F403
+from .settings import Q_CLUSTER  # noqa: E402
+
+# Tasks run inline (django-q2's sync mode) unless a test is marked real_broker.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

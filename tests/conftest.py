@@ -1,0 +1,41 @@
+import pytest
+from rest_framework.test import APIClient
+
+from crmbridge.roles import ADMIN, CSM, REP
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def admin_member(db):
+    """A non-superuser in the Admin group: the role, not Django's superuser flag, grants access."""
+    return UserFactory(username="ada", role=ADMIN)
+
+
+@pytest.fixture
+def csm_user(db):
+    return UserFactory(username="cora", role=CSM)
+
+
+@pytest.fixture
+def rep_user(db):
+    return UserFactory(username="rex", role=REP)
+
+
+@pytest.fixture
+def other_rep(db):
+    return UserFactory(username="rita", role=REP)
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an APIClient authenticated with the user's DRF token."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

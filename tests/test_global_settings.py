@@ -1,0 +1,123 @@
+"""Global Settings: one row, editable, every change kept with who made it."""
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from crmbridge.models import GlobalSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_settings_row_cannot_be_duplicated():
+    GlobalSettings.load()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GlobalSettings.objects.create(pk=2)
+    assert GlobalSettings.objects.count() == 1
+
+
+def test_the_admin_offers_no_add_and_no_delete(client, admin_member):
+    client.force_login(admin_member)
+    obj = GlobalSettings.load()
+
+    assert client.get(reverse("admin:crmbridge_globalsettings_add")).status_code == 403
+    delete_url = reverse("admin:crmbridge_globalsettings_delete", args=[obj.pk])
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    page = client.get(reverse("admin:crmbridge_globalsettings_change", args=[obj.pk]))
+    assert b"deletelink" not in page.content
+    assert GlobalSettings.objects.count() == 1
+
+
+def test_the_changelist_opens_the_one_row(client, admin_member):
+    client.force_login(admin_member)
+
+    response = client.get(reverse("admin:crmbridge_globalsettings_changelist"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("admin:crmbridge_globalsettings_change", args=[1])
+
+
+def test_the_api_shows_the_settings_with_lists_as_arrays(api_as, admin_member):
+    response = api_as(admin_member).get("/api/v1/settings/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "contact_creation_enabled": True,
+        "create_as": "contact",
+        "required_contact_fields": [],
+        "internal_domains": [],
+        "extra_personal_domains": [],
+        "auto_attribute_updates": False,
+        "sync_interval_minutes": 30,
+        "api_budget_percent": 20,
+    }
+
+
+def test_patch_changes_only_the_fields_given(api_as, admin_member):
+    response = api_as(admin_member).patch(
+        "/api/v1/settings/",
+        {"internal_domains": ["Crmbridge.example", "@corp.example"], "create_as": "lead"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    settings = GlobalSettings.load()
+    assert settings.internal_domains == ["crmbridge.example", "corp.example"]
+    assert settings.create_as == "lead"
+    assert settings.sync_interval_minutes == 30
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"create_as": "opportunity"}, "create_as"),
+        ({"required_contact_fields": ["country", "shoe_size"]}, "required_contact_fields"),
+        ({"required_contact_fields": "country"}, "required_contact_fields"),
+        ({"sync_interval_minutes": 0}, "sync_interval_minutes"),
+        ({"api_budget_percent": 101}, "api_budget_percent"),
+        ({"internal_domains": ["not a domain"]}, "internal_domains"),
+        ({"internal_domains": [None]}, "internal_domains"),
+        ({"contact_creation_enabled": "perhaps"}, "contact_creation_enabled"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(api_as, admin_member, payload, field):
+    response = api_as(admin_member).patch("/api/v1/settings/", payload, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert GlobalSettings.load().create_as == "contact"
+
+
+def test_a_body_that_is_not_json_is_a_400(api_as, admin_member):
+    response = api_as(admin_member).patch(
+        "/api/v1/settings/", "{not json", content_type="application/json"
+    )
+
+    assert response.status_code == 400
+
+
+def test_changes_are_kept_with_who_and_what(api_as, client, admin_member):
+    api_as(admin_member).patch("/api/v1/settings/", {"sync_interval_minutes": 15}, format="json")
+    client.force_login(admin_member)
+    url = reverse("admin:crmbridge_globalsettings_change", args=[1])
+    form = {
+        "contact_creation_enabled": "",
+        "create_as": "contact",
+        "required_contact_fields": '["country"]',
+        "internal_domains": "[]",
+        "extra_personal_domains": "[]",
+        "sync_interval_minutes": "15",
+        "api_budget_percent": "20",
+    }
+    assert client.post(url, form).status_code == 302
+
+    history = list(GlobalSettings.history.order_by("history_date"))
+    latest, previous = history[-1], history[-2]
+    assert latest.history_user == admin_member
+    assert previous.history_user == admin_member
+    changed = {change.field for change in latest.diff_against(previous).changes}
+    assert changed == {"contact_creation_enabled", "required_contact_fields"}
+    page = client.get(reverse("admin:crmbridge_globalsettings_history", args=[1]))
+    assert page.status_code == 200
+    assert admin_member.username.encode() in page.content
