@@ -1,0 +1,1 @@
+"""Two-way sync with Salesforce: the outbox (push) and the pull of what changed."""
