@@ -1,4 +1,8 @@
-"""Demo users, one per role. Each app may add its demo data in `<app>/demo.py: load_demo(out)`."""
+"""Demo users, one per role, and the order in which apps load their demo data.
+
+Each app may add demo data in `<app>/demo.py: load_demo(out)`; `manage.py demo_setup` calls them
+in DEMO_ORDER: the emulated org and its first pull, then rules, then domains, then activity.
+"""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -6,6 +10,7 @@ from django.contrib.auth.models import Group
 from .models import ConfigurationProfile, ProfileMembership
 from .roles import ADMIN, CSM, REP
 
+DEMO_ORDER = ["integrations", "classification", "accounts", "activities"]
 DEMO_DOMAIN = "crmbridge.example"
 DEMO_USERS = [
     # username, role, first name, last name

@@ -776,6 +776,13 @@ def get_client() -> SalesforceClient:
         return _client
 
 
+def install_client(client: SalesforceClient | None) -> None:
+    """Make `client` the process-wide client (tests point crmbridge at an in-memory org)."""
+    global _client
+    with _client_lock:
+        _client = client
+
+
 def reset_client() -> None:
     """Forget the process-wide client (tests, or after settings change)."""
     global _client

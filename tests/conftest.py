@@ -1,4 +1,5 @@
 import pytest
+import sfemulator
 from rest_framework.test import APIClient
 
 from crmbridge.roles import ADMIN, CSM, REP
@@ -39,3 +40,33 @@ def api_as():
         return client
 
     return make
+
+
+@pytest.fixture
+def sf_org():
+    """An empty emulated Salesforce org in memory, with the 4 LeadStatus values of a new org."""
+    from sfemulator.seed import LEAD_STATUSES
+
+    org = sfemulator.Org(":memory:")
+    for label, converted, default, order in LEAD_STATUSES:
+        org.insert(
+            "LeadStatus",
+            {
+                "MasterLabel": label,
+                "IsConverted": converted,
+                "IsDefault": default,
+                "SortOrder": order,
+            },
+        )
+    return org
+
+
+@pytest.fixture
+def sf_client(sf_org):
+    """A client for `sf_org`, installed as crmbridge's process-wide client for the test."""
+    from integrations.salesforce import SalesforceClient, install_client
+
+    client = SalesforceClient.for_emulator(sf_org, base_delay=0)
+    install_client(client)
+    yield client
+    install_client(None)

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from crmbridge.demo import DEMO_USERS, demo_users_create
+from crmbridge.demo import DEMO_ORDER, DEMO_USERS, demo_users_create
 
 
 class Command(BaseCommand):
@@ -14,7 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         password = demo_users_create(password=self._demo_password())
-        for config in apps.get_app_configs():
+        for label in DEMO_ORDER:
+            config = apps.get_app_config(label)
             try:
                 module = importlib.import_module(f"{config.name}.demo")
             except ModuleNotFoundError as exc:
