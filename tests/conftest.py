@@ -1,7 +1,7 @@
 import pytest
-import sfemulator
 from rest_framework.test import APIClient
 
+import sfemulator
 from crmbridge.roles import ADMIN, CSM, REP
 from tests.factories import UserFactory
 
