@@ -14,7 +14,7 @@ REP = "Rep"
 ROLES = (ADMIN, CSM, REP)
 
 # Apps whose every model a CSM may view (read-only elsewhere than classification).
-CSM_VIEW_APPS = ("crmbridge", "accounts", "activities", "integrations")
+CSM_VIEW_APPS = ("crmbridge", "accounts", "activities", "integrations", "sync", "dialer")
 # Apps a CSM may fully edit.
 CSM_EDIT_APPS = ("classification",)
 # A rep works their own activity feed; which rows are "their own" is enforced by querysets.

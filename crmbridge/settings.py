@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "activities",
     "classification",
     "integrations",
+    "integrations.sync",
+    "integrations.dialer",
 ]
 
 MIDDLEWARE = [

@@ -1,3 +1,8 @@
-"""API routes of the integrations app, mounted under /api/v1/."""
+"""API routes of the integrations apps, mounted under /api/v1/."""
 
-urlpatterns = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("dialer/", include("integrations.dialer.urls")),
+    path("sync/", include("integrations.sync.urls")),
+]

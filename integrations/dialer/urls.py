@@ -1,0 +1,3 @@
+"""API routes of integrations.dialer, mounted under /api/v1/dialer/."""
+
+urlpatterns = []
