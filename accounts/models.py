@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 def new_crmbridge_id():
@@ -121,7 +122,11 @@ class Contact(MirrorRecord):
     created_by_crmbridge = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["title"], name="contact_title_idx")]
+        indexes = [
+            models.Index(fields=["title"], name="contact_title_idx"),
+            # Matching looks Contacts up by exact e-mail, whatever its case.
+            models.Index(Lower("email"), name="contact_email_lower_idx"),
+        ]
 
     def __str__(self):
         return " ".join(part for part in (self.first_name, self.last_name) if part) or self.email
@@ -141,6 +146,9 @@ class Lead(MirrorRecord):
         SalesforceUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
     created_by_crmbridge = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(Lower("email"), name="lead_email_lower_idx")]
 
     def __str__(self):
         return " ".join(part for part in (self.first_name, self.last_name) if part) or self.email
@@ -184,3 +192,11 @@ class OpportunityContactRole(MirrorRecord):
 
     def __str__(self):
         return f"{self.contact} on {self.opportunity}"
+
+
+class OrphanContact(Contact):
+    """Contacts without an Account, as the admin's orphans list sees them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "orphan contact"

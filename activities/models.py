@@ -122,3 +122,24 @@ class Participant(models.Model):
 
     def __str__(self):
         return self.email
+
+
+class MatchEdit(models.Model):
+    """A person's change of an activity's match ("Edit match"): who, when, before and after."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="match_edits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    added_domain = models.CharField(
+        max_length=253, blank=True, help_text="Domain also added to the Account, if any."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Match of {self.activity_id} edited by {self.user}"
