@@ -143,3 +143,104 @@ class MatchEdit(models.Model):
 
     def __str__(self):
         return f"Match of {self.activity_id} edited by {self.user}"
+
+
+class ContactDecision(models.Model):
+    """Why a Contact (or Lead) was or was not created for one participant: every gate, in order,
+    passed or failed, with a code and words (the answer to "why no contact?")."""
+
+    class Outcome(models.TextChoices):
+        CREATED_CONTACT = "created_contact", "Contact created"
+        CREATED_LEAD = "created_lead", "Lead created"
+        EXISTING_CONTACT = "existing_contact", "Contact already exists"
+        EXISTING_LEAD = "existing_lead", "Lead already exists"
+        NOT_CREATED = "not_created", "Not created"
+
+    participant = models.OneToOneField(
+        Participant, on_delete=models.CASCADE, related_name="contact_decision"
+    )
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="contact_decisions"
+    )
+    email = models.EmailField(max_length=254, db_index=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    # [{"code": "missing_last_name", "passed": false, "message": "...", "detail": {...}}, ...]
+    checks = models.JSONField(default=list, blank=True)
+    profile_name = models.CharField(max_length=100, blank=True)
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "accounts.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "-decided_at"], name="contactdecision_email_idx")]
+
+    def __str__(self):
+        return f"{self.email}: {self.get_outcome_display()}"
+
+    @property
+    def failed_codes(self):
+        return [c["code"] for c in self.checks if not c["passed"]]
+
+
+class ActivityLog(models.Model):
+    """An activity logged on one person in Salesforce (a Task, or an Event for a meeting): at most
+    one per activity and person, however often the activity arrives. `crmbridge_id` is the
+    Task's / Event's Crmbridge_Id__c."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="logs")
+    sobject = models.CharField(max_length=10)  # "Task" or "Event"
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "accounts.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    crmbridge_id = models.CharField(max_length=32, unique=True)
+    sf_id = models.CharField("Salesforce Id", max_length=18, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "contact"],
+                condition=models.Q(contact__isnull=False),
+                name="activitylog_contact_once",
+            ),
+            models.UniqueConstraint(
+                fields=["activity", "lead"],
+                condition=models.Q(lead__isnull=False),
+                name="activitylog_lead_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=True) ^ models.Q(lead__isnull=True),
+                name="activitylog_one_person",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sobject} for {self.contact or self.lead} on {self.activity_id}"
+
+
+class ContactAttributeChange(models.Model):
+    """One field of an existing Contact that crmbridge updated from an activity."""
+
+    contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.CASCADE, related_name="attribute_changes"
+    )
+    activity = models.ForeignKey(
+        Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    field = models.CharField(max_length=40)
+    old_value = models.TextField(blank=True, null=True)
+    new_value = models.TextField(blank=True, null=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.contact_id}.{self.field}: {self.old_value!r} -> {self.new_value!r}"
