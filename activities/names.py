@@ -1,0 +1,279 @@
+"""Where a person's name (and title, phone, country) comes from, in order:
+
+1. the participant's display name ("Doe, Jane", "Jane Q. Doe", "Dr. Jane Doe", "'Jane Doe' (Acme)"),
+   parsed with nameparser;
+2. the signature block of an e-mail body that person sent (name line, title, phone, company,
+   country from an address line);
+3. the address itself: ``jane.doe@`` gives Jane Doe; ``jdoe@`` gives nothing.
+
+The first source that gives both a first and a last name wins; if none does, the first source that
+gives anything gives what it has. Nothing is ever invented: what no source knows stays empty.
+Pure functions, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nameparser import HumanName
+
+# -- display name ------------------------------------------------------------------------------
+
+_PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|<[^>]*>")
+_QUOTES = "\"'`“”‘’"
+_NAME_CHARS = re.compile(r"^[^\W\d_][\w .,'’\-]*$", re.UNICODE)
+
+
+def _clean_case(value: str) -> str:
+    if value and (value.islower() or value.isupper()):
+        return "-".join(part.capitalize() for part in value.split("-"))
+    return value
+
+
+def _parse(text: str) -> tuple[str, str]:
+    name = HumanName(text)
+    first = _clean_case(name.first.strip(".,"))
+    last = _clean_case(name.last.strip(".,"))
+    return first, last
+
+
+def name_from_display(display: str | None) -> tuple[str, str]:
+    """(first, last) from a display name; empty strings for what it does not say."""
+    text = _PARENS.sub(" ", display or "").strip().strip(_QUOTES).strip()
+    text = " ".join(text.split())
+    if not text or "@" in text or not _NAME_CHARS.match(text):
+        return "", ""
+    if len(text.replace(",", " ").split()) > 5:
+        return "", ""
+    return _parse(text)
+
+
+# -- e-mail address ----------------------------------------------------------------------------
+
+_LOCAL_PART_WORD = re.compile(r"^[^\W\d_]{2,}$", re.UNICODE)
+
+
+def name_from_address(email: str | None) -> tuple[str, str]:
+    """(first, last) from ``first.last@`` (or first_last, first-last); nothing otherwise."""
+    local = (email or "").partition("@")[0].split("+", 1)[0]
+    parts = [p for p in re.split(r"[._\-]", local) if p]
+    if len(parts) != 2 or not all(_LOCAL_PART_WORD.match(p) for p in parts):
+        return "", ""
+    return parts[0].capitalize(), parts[1].capitalize()
+
+
+# -- signature block ---------------------------------------------------------------------------
+
+_SIGNOFF = re.compile(
+    r"^\s*(--\s*|—\s*|best|best regards|best wishes|kind regards|warm regards|warmest regards|"
+    r"regards|many thanks|thanks|thanks again|thank you|cheers|sincerely|sincerely yours|"
+    r"yours sincerely|yours truly|all the best|br|talk soon|speak soon)\s*[,.!]?\s*$",
+    re.IGNORECASE,
+)
+_REPLY_MARKER = re.compile(
+    r"^\s*(>|-{2,}\s*original message|on .+ wrote:\s*$|from:\s|sent from my)", re.IGNORECASE
+)
+_PHONE = re.compile(
+    r"(?:(?:tel|phone|mobile|mob|cell|direct|office|[tmpo])\.?\s*[:.]?\s*)?"
+    r"(\+?\(?\d[\d\s().\-/]{5,}\d)",
+    re.IGNORECASE,
+)
+_COMPANY_SUFFIX = re.compile(
+    r"\b(inc|inc\.|ltd|ltd\.|llc|gmbh|corp|corp\.|corporation|plc|ag|s\.a\.|sa|bv|b\.v\.|"
+    r"pty|limited|company|co\.)\s*$",
+    re.IGNORECASE,
+)
+_URLISH = re.compile(r"https?://|www\.|@|\.com\b|\.io\b", re.IGNORECASE)
+
+# Country names as people write them in an address line -> the name Salesforce gets.
+COUNTRIES = {
+    name.casefold(): canonical
+    for canonical, names in {
+        "United States": ["United States", "USA", "U.S.A.", "US", "United States of America"],
+        "United Kingdom": ["United Kingdom", "UK", "U.K.", "England", "Scotland", "Wales"],
+        "Germany": ["Germany", "Deutschland"],
+        "France": ["France"],
+        "Spain": ["Spain", "España"],
+        "Italy": ["Italy", "Italia"],
+        "Netherlands": ["Netherlands", "The Netherlands", "Nederland", "Holland"],
+        "Belgium": ["Belgium"],
+        "Switzerland": ["Switzerland", "Schweiz", "Suisse"],
+        "Austria": ["Austria", "Österreich"],
+        "Ireland": ["Ireland"],
+        "Portugal": ["Portugal"],
+        "Sweden": ["Sweden", "Sverige"],
+        "Norway": ["Norway", "Norge"],
+        "Denmark": ["Denmark", "Danmark"],
+        "Finland": ["Finland", "Suomi"],
+        "Poland": ["Poland", "Polska"],
+        "Czech Republic": ["Czech Republic", "Czechia"],
+        "Canada": ["Canada"],
+        "Mexico": ["Mexico", "México"],
+        "Brazil": ["Brazil", "Brasil"],
+        "Argentina": ["Argentina"],
+        "Chile": ["Chile"],
+        "Colombia": ["Colombia"],
+        "Australia": ["Australia"],
+        "New Zealand": ["New Zealand"],
+        "Japan": ["Japan"],
+        "China": ["China"],
+        "India": ["India"],
+        "Singapore": ["Singapore"],
+        "South Korea": ["South Korea", "Korea"],
+        "Israel": ["Israel"],
+        "United Arab Emirates": ["United Arab Emirates", "UAE"],
+        "South Africa": ["South Africa"],
+        "Thailand": ["Thailand"],
+    }.items()
+    for name in names
+}
+
+
+def country_from_line(line: str) -> str:
+    """The country an address line ends with ("1 Main St, Berlin, Germany" -> Germany)."""
+    parts = [p.strip(" .") for p in re.split(r"[,·|•]", line) if p.strip(" .")]
+    if not parts:
+        return ""
+    last = re.sub(r"\d+", "", parts[-1]).strip(" -")
+    return COUNTRIES.get(last.casefold(), "")
+
+
+def _signature_lines(body: str) -> list[str]:
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for i, line in enumerate(lines):
+        if _REPLY_MARKER.match(line):
+            lines = lines[:i]
+            break
+    start = None
+    for i, line in enumerate(lines):
+        if _SIGNOFF.match(line):
+            start = i + 1
+    if start is None:
+        return []
+    return [line.strip() for line in lines[start:] if line.strip()][:10]
+
+
+def _is_name_line(line: str) -> bool:
+    words = line.split()
+    return (
+        1 <= len(words) <= 4
+        and _NAME_CHARS.match(line) is not None
+        and not _COMPANY_SUFFIX.search(line)
+        and not _URLISH.search(line)
+    )
+
+
+@dataclass
+class Signature:
+    first_name: str = ""
+    last_name: str = ""
+    title: str = ""
+    phone: str = ""
+    company: str = ""
+    country: str = ""
+
+
+def parse_signature(body: str | None) -> Signature:
+    """What the signature block of an e-mail body says about its sender."""
+    sig = Signature()
+    lines = _signature_lines(body or "")
+    if not lines:
+        return sig
+    rest_from = 0
+    for i, line in enumerate(lines[:3]):
+        if not _is_name_line(line):
+            break
+        first, last = _parse(line)
+        if first and last:
+            sig.first_name, sig.last_name = first, last
+            rest_from = i + 1
+            break
+        if first and not sig.first_name and len(line.split()) == 1:
+            sig.first_name = first  # "Thanks,\nJane" — keep looking for a full name line
+            rest_from = i + 1
+    for line in lines[rest_from:]:
+        if not sig.phone:
+            m = _PHONE.search(line)
+            if m and sum(c.isdigit() for c in m.group(1)) >= 7:
+                sig.phone = " ".join(m.group(1).split()).strip()
+                continue
+        if not sig.country:
+            country = country_from_line(line)
+            if country:
+                sig.country = country
+                continue
+        if _URLISH.search(line) or any(c.isdigit() for c in line):
+            continue
+        title_part, company_part = line, ""
+        for sep in (" | ", " at ", ", ", " - ", " – "):
+            if sep in line:
+                title_part, company_part = (p.strip() for p in line.split(sep, 1))
+                break
+        if _COMPANY_SUFFIX.search(line) and not company_part:
+            if not sig.company:
+                sig.company = line
+            continue
+        if not sig.title and len(title_part) <= 128:
+            sig.title = title_part
+            if company_part and not sig.company:
+                sig.company = company_part
+        elif not sig.company:
+            sig.company = line
+    return sig
+
+
+# -- putting the sources together ----------------------------------------------------------------
+
+
+@dataclass
+class PersonDetails:
+    first_name: str = ""
+    last_name: str = ""
+    title: str = ""
+    phone: str = ""
+    country: str = ""
+    company: str = ""
+    # field -> where it came from: "participant", "display_name", "signature", "address"
+    sources: dict = field(default_factory=dict)
+
+
+def person_details(
+    *,
+    email: str,
+    display_name: str = "",
+    body: str = "",
+    title: str = "",
+    phone: str = "",
+    country: str = "",
+) -> PersonDetails:
+    """Everything known of one person. `body` is the body of an e-mail this person sent (or "");
+    `title`, `phone`, `country` are what the activity's source said of them (they win)."""
+    details = PersonDetails()
+    sig = parse_signature(body) if body else Signature()
+    candidates = [
+        ("display_name", name_from_display(display_name)),
+        ("signature", (sig.first_name, sig.last_name)),
+        ("address", name_from_address(email)),
+    ]
+    chosen = next(((src, n) for src, n in candidates if n[0] and n[1]), None)
+    if chosen is None:
+        chosen = next(((src, n) for src, n in candidates if n[0] or n[1]), (None, ("", "")))
+    source, (first, last) = chosen
+    if first:
+        details.first_name, details.sources["first_name"] = first, source
+    if last:
+        details.last_name, details.sources["last_name"] = last, source
+    for name, given, from_sig in (
+        ("title", title, sig.title),
+        ("phone", phone, sig.phone),
+        ("country", country, sig.country),
+        ("company", "", sig.company),
+    ):
+        if given and given.strip():
+            setattr(details, name, given.strip())
+            details.sources[name] = "participant"
+        elif from_sig:
+            setattr(details, name, from_sig)
+            details.sources[name] = "signature"
+    return details
