@@ -1,0 +1,575 @@
+"""The outbox pusher: sends OutboxItem rows to Salesforce in collections of up to 200.
+
+How a push goes:
+
+* Claim a batch with a conditional ``UPDATE ... WHERE state = 'pending'``: two pushers never take
+  the same row. A claim older than ``STALE_CLAIM_AFTER`` belongs to a dead worker and is handed
+  out again; sending a row twice has the effect of sending it once (upsert on Crmbridge_Id__c,
+  update by Id, delete that treats "already deleted" as done).
+* Lowest ``stage`` first (Accounts, then Contacts and Leads, then Opportunities, then Tasks,
+  Events and contact roles). A row whose parent (referenced by external id) still waits in the
+  outbox is deferred; a row whose parent failed is failed with ``PARENT_FAILED``.
+* References to parents by external id, ``{"Account": {"Crmbridge_Id__c": "..."}}``, are
+  resolved to Salesforce Ids from the mirror where the Id is known. Polymorphic references
+  (``Who``/``What``: Salesforce cannot take an external id there) are always resolved: from the
+  mirror, else by one query per object type and batch; the type comes from
+  ``{"attributes": {"type": "Lead"}}`` in the reference, or is looked up in each candidate type.
+* Per record: success marks the row sent and writes the Salesforce Id back to the mirror row
+  named by ``local_ref``; a transient error is retried with exponential backoff up to
+  ``MAX_ATTEMPTS`` times; a permanent error (REQUIRED_FIELD_MISSING, a validation rule...) fails
+  the row with Salesforce's code and message, for an admin to fix and retry.
+* Before each batch the API budget is checked (``client.ensure_budget``); when the batch would
+  pass it, the claimed rows go back to pending and the push stops with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+import threading
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.apps import apps
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import OutboxItem
+from integrations.salesforce import (
+    BudgetExceeded,
+    LimitExceeded,
+    PermanentError,
+    TransientError,
+)
+
+from .runlog import RunLog
+
+log = logging.getLogger(__name__)
+
+EXTERNAL_ID = "Crmbridge_Id__c"
+BATCH_SIZE = 200
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+STALE_CLAIM_AFTER = timedelta(minutes=15)
+DEFER_PARENT = timedelta(seconds=30)
+
+# Record-level error codes worth sending again later.
+TRANSIENT_CODES = {
+    "UNABLE_TO_LOCK_ROW",
+    "SERVER_UNAVAILABLE",
+    "UNKNOWN_EXCEPTION",
+    "REQUEST_LIMIT_EXCEEDED",
+    "CONNECTION",
+}
+# The mirror model of each sobject (where Salesforce Ids are known and written back).
+MIRROR_MODELS = {
+    "Account": "accounts.Account",
+    "Contact": "accounts.Contact",
+    "Lead": "accounts.Lead",
+    "Opportunity": "accounts.Opportunity",
+    "OpportunityContactRole": "accounts.OpportunityContactRole",
+    "User": "accounts.SalesforceUser",
+}
+# Reference field -> the sobjects it may point at (more than one: polymorphic).
+REFERENCE_TARGETS = {
+    "AccountId": ("Account",),
+    "ContactId": ("Contact",),
+    "OpportunityId": ("Opportunity",),
+    "OwnerId": ("User",),
+    "WhoId": ("Contact", "Lead"),
+    "WhatId": ("Account", "Opportunity"),
+}
+
+
+class PushStopped(Exception):  # noqa: N818 - a signal to stop, with the reason
+    def __init__(self, reason: str, code: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@dataclass
+class PushResult:
+    pushed: int = 0
+    failed: int = 0
+    retrying: int = 0
+    deferred: int = 0
+    batches: int = 0
+    stopped: str = ""  # why the push stopped early ("" when the outbox was emptied)
+    stopped_code: str = ""
+    per_object: dict = field(default_factory=dict)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+# -- claiming --------------------------------------------------------------------------------------
+def outbox_reclaim_stale(*, now=None, older_than: timedelta = STALE_CLAIM_AFTER) -> int:
+    """Hand rows claimed by a worker that died (claim older than `older_than`) back to pending."""
+    now = now or timezone.now()
+    return OutboxItem.objects.filter(
+        state=OutboxItem.State.CLAIMED, claimed_at__lt=now - older_than
+    ).update(state=OutboxItem.State.PENDING, claimed_by="", claimed_at=None)
+
+
+def _due(now):
+    return Q(state=OutboxItem.State.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def outbox_claim(*, worker: str | None = None, limit: int = BATCH_SIZE, now=None) -> list:
+    """Claim up to `limit` due rows of one sobject and operation, lowest stage first. The
+    conditional UPDATE takes only rows still pending, so concurrent pushers split the work."""
+    now = now or timezone.now()
+    due = OutboxItem.objects.filter(_due(now))
+    first = due.order_by("stage", "id").values_list("stage", "sobject", "operation").first()
+    if first is None:
+        return []
+    stage, sobject, operation = first
+    ids = list(
+        due.filter(stage=stage, sobject=sobject, operation=operation)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    token = f"{worker or worker_name()}/{uuid.uuid4().hex[:12]}"[:64]
+    OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.PENDING).update(
+        state=OutboxItem.State.CLAIMED, claimed_by=token, claimed_at=now
+    )
+    return list(
+        OutboxItem.objects.filter(claimed_by=token, state=OutboxItem.State.CLAIMED).order_by("id")
+    )
+
+
+def _release(items) -> None:
+    OutboxItem.objects.filter(id__in=[i.id for i in items], state=OutboxItem.State.CLAIMED).update(
+        state=OutboxItem.State.PENDING, claimed_by="", claimed_at=None
+    )
+
+
+# -- references ------------------------------------------------------------------------------------
+@dataclass
+class _Ref:
+    key: str  # payload key as written ("Account", "Who", "WhoId")
+    field: str  # Salesforce reference field ("AccountId", "WhoId")
+    ext: str  # the parent's Crmbridge_Id__c
+    types: tuple  # sobjects it may be
+
+    @property
+    def polymorphic(self) -> bool:
+        return len(self.types) > 1
+
+
+def _ref_field(key: str) -> str:
+    if key.endswith("__r"):
+        return key[:-3] + "__c"
+    if key.endswith("Id") or key.endswith("__c"):
+        return key
+    return key + "Id"
+
+
+def _refs(payload: dict) -> list[_Ref]:
+    out = []
+    for key, value in payload.items():
+        if not isinstance(value, dict) or key == "attributes":
+            continue
+        ext = value.get(EXTERNAL_ID)
+        if not ext:
+            continue
+        ref_field = _ref_field(key)
+        given = (value.get("attributes") or {}).get("type") or value.get("type")
+        types = (given,) if given else REFERENCE_TARGETS.get(ref_field, (key,))
+        out.append(_Ref(key, ref_field, str(ext), tuple(types)))
+    return out
+
+
+class _Resolver:
+    """Salesforce Ids of parents named by external id, for one batch, with bounded queries."""
+
+    def __init__(self, client):
+        self.client = client
+        self.known: dict[tuple[str, str], str] = {}  # (sobject, ext) -> sf_id
+        self.outbox_state: dict[str, str] = {}  # ext -> "sent" | "waiting" | "failed"
+        self.failed_msg: dict[str, str] = {}
+
+    def load(self, refs: list[_Ref]) -> None:
+        by_type = defaultdict(set)
+        exts = set()
+        for r in refs:
+            exts.add(r.ext)
+            for t in r.types:
+                by_type[t].add(r.ext)
+        for sobject, values in by_type.items():
+            label = MIRROR_MODELS.get(sobject)
+            if not label:
+                continue
+            model = apps.get_model(label)
+            rows = model.objects.filter(crmbridge_id__in=values, sf_id__isnull=False).values_list(
+                "crmbridge_id", "sf_id"
+            )
+            for ext, sf_id in rows:
+                if sf_id:
+                    self.known[(sobject, ext)] = sf_id
+        if exts:
+            parents = OutboxItem.objects.filter(
+                crmbridge_id__in=exts, operation=OutboxItem.Operation.UPSERT
+            ).values_list("crmbridge_id", "sobject", "state", "sf_id", "last_error")
+            sent, waiting, failed = set(), set(), {}
+            for ext, sobject, state, sf_id, err in parents:
+                if state == OutboxItem.State.SENT:
+                    sent.add(ext)
+                    if sf_id:
+                        self.known.setdefault((sobject, ext), sf_id)
+                elif state == OutboxItem.State.FAILED:
+                    failed[ext] = err
+                else:
+                    waiting.add(ext)
+            for ext in exts:
+                if ext in sent:
+                    self.outbox_state[ext] = "sent"
+                elif ext in waiting:
+                    self.outbox_state[ext] = "waiting"
+                elif ext in failed:
+                    self.outbox_state[ext] = "failed"
+                    self.failed_msg[ext] = failed[ext]
+
+    def find(self, ref: _Ref) -> str | None:
+        for t in ref.types:
+            if (t, ref.ext) in self.known:
+                return self.known[(t, ref.ext)]
+        return None
+
+    def ask_salesforce(self, refs: list[_Ref]) -> None:
+        """One query per sobject type for polymorphic references the mirror could not resolve."""
+        by_type = defaultdict(set)
+        for r in refs:
+            for t in r.types:
+                by_type[t].add(r.ext)
+        for sobject, values in by_type.items():
+            rows = self.client.query_all(
+                "SELECT Id, Crmbridge_Id__c FROM {sobject:literal} "
+                "WHERE Crmbridge_Id__c IN {values}",
+                sobject=sobject,
+                values=sorted(values),
+            )
+            for row in rows:
+                self.known[(sobject, row[EXTERNAL_ID])] = row["Id"]
+
+
+# -- the pusher ------------------------------------------------------------------------------------
+class Pusher:
+    def __init__(self, *, client, runlog: RunLog | None = None, worker: str | None = None):
+        self.client = client
+        self.log = runlog or RunLog(None, client)
+        self.worker = worker or worker_name()
+        self.result = PushResult()
+
+    def push(self, *, max_batches: int | None = None, now=None, refresh_usage=True) -> PushResult:
+        outbox_reclaim_stale(now=now)
+        if refresh_usage and OutboxItem.objects.filter(_due(now or timezone.now())).exists():
+            # Learn today's usage (the client only knows the last answer it saw).
+            try:
+                self.client.limits()
+            except (TransientError, PermanentError, LimitExceeded) as exc:
+                self.result.stopped, self.result.stopped_code = str(exc), exc.error_code or "ERROR"
+                return self.result
+            self.log.mark_api()
+        while max_batches is None or self.result.batches < max_batches:
+            items = outbox_claim(worker=self.worker, now=now)
+            if not items:
+                break
+            try:
+                self._batch(items, now=now or timezone.now())
+            except PushStopped as stop:
+                _release(items)
+                self.result.stopped, self.result.stopped_code = stop.reason, stop.code
+                log.warning("sync push stopped: %s", stop.reason)
+                break
+            except BaseException:
+                _release(items)
+                raise
+            self.result.batches += 1
+            self.log.flush(progress=f"pushed {self.result.pushed}, failed {self.result.failed}")
+        self.result.per_object = {
+            k: {kk: vv for kk, vv in v.items() if kk in ("pushed", "failed")}
+            for k, v in self.log.counts.items()
+        }
+        return self.result
+
+    # -- one batch: one sobject, one operation ----------------------------------------------------
+    def _batch(self, items, *, now) -> None:
+        sobject, operation = items[0].sobject, items[0].operation
+        ready = self._prepare(items, now=now)
+        if not ready:
+            return
+        groups = _coalesce(ready, operation)
+        calls = math.ceil(len(groups) / BATCH_SIZE)
+        records = [g.record for g in groups]
+        try:
+            self.client.ensure_budget(calls)
+            if operation == OutboxItem.Operation.UPSERT:
+                results = self.client.upsert_many(sobject, EXTERNAL_ID, records)
+            elif operation == OutboxItem.Operation.UPDATE:
+                results = self.client.update_many(sobject, records)
+            else:
+                results = self.client.delete_many([r["Id"] for r in records])
+        except (BudgetExceeded, LimitExceeded) as exc:
+            raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
+        except TransientError as exc:
+            for g in groups:
+                self._retry(g.items, exc.error_code or "TRANSIENT", str(exc), now=now)
+            return
+        except PermanentError as exc:
+            # The whole call was refused (login, session, a malformed request): not one
+            # record's fault. Stop; the rows wait for the next run, the run says why.
+            raise PushStopped(
+                f"Salesforce refused the call: {exc}", exc.error_code or "ERROR"
+            ) from None
+        for g, res in zip(groups, results, strict=False):
+            if res and res.get("success"):
+                self._sent(g, res.get("id"), now=now)
+                continue
+            errors = (res or {}).get("errors") or [
+                {"statusCode": "UNKNOWN", "message": "no result"}
+            ]
+            code = errors[0].get("statusCode") or "ERROR"
+            message = "; ".join(
+                e.get("message", "")
+                + (f" (fields: {', '.join(e['fields'])})" if e.get("fields") else "")
+                for e in errors
+            )
+            if code in TRANSIENT_CODES or _parent_missing(code, message):
+                self._retry(g.items, code, message, now=now)
+            else:
+                self._fail(g.items, code, message)
+
+    def _prepare(self, items, *, now) -> list:
+        """Resolve parent references; defer or fail rows whose parent is not in Salesforce."""
+        refs_by_item = {i.id: _refs(i.payload or {}) for i in items}
+        all_refs = [r for refs in refs_by_item.values() for r in refs]
+        if not all_refs:
+            return list(items)
+        resolver = _Resolver(self.client)
+        resolver.load(all_refs)
+        unresolved_poly = [
+            r for r in all_refs if r.polymorphic and resolver.find(r) is None
+            and resolver.outbox_state.get(r.ext) not in ("waiting", "failed")
+        ]  # fmt: skip
+        if unresolved_poly:
+            try:
+                self.client.ensure_budget(len({t for r in unresolved_poly for t in r.types}))
+                resolver.ask_salesforce(unresolved_poly)
+            except (BudgetExceeded, LimitExceeded) as exc:
+                raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
+            except TransientError as exc:
+                self._retry(items, exc.error_code or "TRANSIENT", str(exc), now=now)
+                return []
+            except PermanentError as exc:
+                raise PushStopped(
+                    f"Salesforce refused the call: {exc}", exc.error_code or "ERROR"
+                ) from None
+        ready = []
+        for item in items:
+            payload = dict(item.payload or {})
+            wait, failed = None, None
+            for ref in refs_by_item[item.id]:
+                sf_id = resolver.find(ref)
+                state = resolver.outbox_state.get(ref.ext)
+                if sf_id:
+                    payload.pop(ref.key, None)
+                    payload[ref.field] = sf_id
+                elif state == "failed":
+                    failed = (ref, resolver.failed_msg.get(ref.ext, ""))
+                elif state == "waiting" or ref.polymorphic:
+                    wait = ref
+                # else: a parent that exists in Salesforce only; Salesforce resolves it.
+            if failed:
+                ref, msg = failed
+                self._fail(
+                    [item],
+                    "PARENT_FAILED",
+                    f"{ref.field}: the parent {'/'.join(ref.types)} {ref.ext} could not be "
+                    f"written to Salesforce ({msg}). Fix and retry the parent, then this row.",
+                )
+            elif wait:
+                self._defer(item, wait, now=now)
+            else:
+                item.resolved_payload = payload
+                ready.append(item)
+        return ready
+
+    # -- outcomes ---------------------------------------------------------------------------------
+    def _sent(self, group, sf_id, *, now) -> None:
+        ids = [i.id for i in group.items]
+        with transaction.atomic():
+            OutboxItem.objects.filter(id__in=ids).update(
+                state=OutboxItem.State.SENT,
+                sent_at=now,
+                sf_id=sf_id or group.items[0].sf_id,
+                claimed_by="",
+                claimed_at=None,
+                error_code="",
+                last_error="",
+                next_attempt_at=None,
+            )
+            if sf_id and group.operation == OutboxItem.Operation.UPSERT:
+                for item in group.items:
+                    _write_back(item, sf_id)
+        self.result.pushed += len(ids)
+        self.log.add(group.sobject, "pushed", len(ids))
+
+    def _retry(self, items, code, message, *, now) -> None:
+        for item in items:
+            attempts = item.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                self._fail([item], code, f"gave up after {attempts} attempts: {message}")
+                continue
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempts - 1)))
+            OutboxItem.objects.filter(id=item.id).update(
+                state=OutboxItem.State.PENDING,
+                attempts=attempts,
+                next_attempt_at=now + delay,
+                claimed_by="",
+                claimed_at=None,
+                error_code=(code or "")[:60],
+                last_error=message,
+            )
+            self.result.retrying += 1
+            self.log.add(item.sobject, "retrying")
+
+    def _defer(self, item, ref: _Ref, *, now) -> None:
+        OutboxItem.objects.filter(id=item.id).update(
+            state=OutboxItem.State.PENDING,
+            next_attempt_at=now + DEFER_PARENT,
+            claimed_by="",
+            claimed_at=None,
+            error_code="WAITING_FOR_PARENT",
+            last_error=f"{ref.field}: waiting for {'/'.join(ref.types)} {ref.ext} to be written "
+            "to Salesforce first",
+        )
+        self.result.deferred += 1
+
+    def _fail(self, items, code, message) -> None:
+        for item in items:
+            OutboxItem.objects.filter(id=item.id).update(
+                state=OutboxItem.State.FAILED,
+                attempts=item.attempts + 1,
+                claimed_by="",
+                claimed_at=None,
+                next_attempt_at=None,
+                error_code=(code or "")[:60],
+                last_error=message,
+            )
+            self.result.failed += 1
+            self.log.add(item.sobject, "failed")
+            self.log.error(
+                direction="push",
+                sobject=item.sobject,
+                record=item.crmbridge_id or item.sf_id,
+                code=code,
+                message=message,
+                item=item,
+            )
+
+
+@dataclass
+class _Group:
+    sobject: str
+    operation: str
+    items: list
+    record: dict
+
+
+def _coalesce(items, operation) -> list[_Group]:
+    """One record per target: several rows for the same record are merged, later wins."""
+    groups: dict[str, _Group] = {}
+    for item in items:
+        payload = getattr(item, "resolved_payload", item.payload) or {}
+        if operation == OutboxItem.Operation.UPSERT:
+            key = item.crmbridge_id
+            record = {k: v for k, v in payload.items() if k != EXTERNAL_ID}
+            record[EXTERNAL_ID] = item.crmbridge_id
+        else:
+            key = item.sf_id
+            record = {k: v for k, v in payload.items() if k != "Id"}
+            record["Id"] = item.sf_id
+        if key in groups:
+            groups[key].items.append(item)
+            groups[key].record.update(record)
+        else:
+            groups[key] = _Group(item.sobject, operation, [item], record)
+    return list(groups.values())
+
+
+def _parent_missing(code: str, message: str) -> bool:
+    """Salesforce could not find a parent named by external id: it may not be there yet."""
+    return code == "INVALID_FIELD" and "Foreign key external ID" in (message or "")
+
+
+def _write_back(item, sf_id: str) -> None:
+    """Set the Salesforce Id on the mirror row the outbox row names (`app_label.model:pk`), or
+    on the mirror row with the same crmbridge id."""
+    model, pk = None, None
+    if item.local_ref and ":" in item.local_ref:
+        label, pk = item.local_ref.split(":", 1)
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            log.warning("outbox %s: unknown local_ref %s", item.id, item.local_ref)
+    elif item.sobject in MIRROR_MODELS and item.crmbridge_id:
+        model = apps.get_model(MIRROR_MODELS[item.sobject])
+    if model is None or not any(f.name == "sf_id" for f in model._meta.get_fields()):
+        return
+    qs = (
+        model.objects.filter(pk=pk)
+        if pk is not None
+        else model.objects.filter(crmbridge_id=item.crmbridge_id)
+    )
+    try:
+        with transaction.atomic():
+            qs.exclude(sf_id=sf_id).update(sf_id=sf_id)
+    except IntegrityError:
+        # Another mirror row already holds this Id (a pull got there first): leave it be.
+        log.warning("outbox %s: %s already mirrored under another row", item.id, sf_id)
+
+
+# -- entry point -----------------------------------------------------------------------------------
+def outbox_push(
+    *, client=None, runlog: RunLog | None = None, max_batches=None, now=None, refresh_usage=True
+):
+    """Push every due outbox row (or `max_batches` batches). Returns a PushResult; a push
+    stopped by the API budget says why in `stopped`."""
+    if client is None:
+        from integrations.salesforce import get_client
+
+        client = get_client()
+    return Pusher(client=client, runlog=runlog).push(
+        max_batches=max_batches, now=now, refresh_usage=refresh_usage
+    )
+
+
+def outbox_retry(*, items) -> int:
+    """An admin fixed something: send these failed rows again (and children that failed only
+    because their parent did). Returns how many rows are pending again."""
+    ids = [i.pk if hasattr(i, "pk") else i for i in items]
+    reset = {
+        "state": OutboxItem.State.PENDING,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "claimed_by": "",
+        "claimed_at": None,
+    }
+    n = OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.FAILED).update(**reset)
+    n += (
+        OutboxItem.objects.filter(state=OutboxItem.State.FAILED, error_code="PARENT_FAILED")
+        .exclude(id__in=ids)
+        .update(**reset)
+    )
+    return n

@@ -1,0 +1,15 @@
+import pytest
+from django.db import transaction
+
+from integrations.sync.outbox import outbox_enqueue
+
+
+@pytest.fixture
+def enqueue(db):
+    """enqueue(sobject=..., payload=..., crmbridge_id=..., ...) in its own transaction."""
+
+    def make(**kwargs):
+        with transaction.atomic():
+            return outbox_enqueue(**kwargs)
+
+    return make
