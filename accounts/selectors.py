@@ -1,0 +1,125 @@
+"""Reads of the Salesforce mirror used by matching: one query per kind of lookup, never per item."""
+
+from collections import defaultdict
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from .domains import registered_domain
+from .models import Account, AccountDomain, Contact, Lead, Opportunity
+
+
+def _chunks(values, size=10000):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def accounts_for_domains(*, domains) -> dict[str, list[Account]]:
+    """domain -> the (not deleted) Accounts having it, oldest first, owners loaded."""
+    found = defaultdict(list)
+    domains = {d for d in domains if d}
+    for chunk in _chunks(domains):
+        rows = (
+            AccountDomain.objects.filter(domain__in=chunk, account__is_deleted=False)
+            .select_related("account", "account__owner")
+            .order_by("account__sf_created_at", "account_id")
+        )
+        for row in rows:
+            if row.account not in found[row.domain]:
+                found[row.domain].append(row.account)
+    return dict(found)
+
+
+def contacts_by_email(*, emails) -> dict[str, list[Contact]]:
+    """lower-case e-mail -> the (not deleted) Contacts with it, with their Account and owner."""
+    found = defaultdict(list)
+    for chunk in _chunks({e.lower() for e in emails if e}):
+        rows = (
+            Contact.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=chunk, is_deleted=False)
+            .select_related("account", "account__owner")
+            .order_by("sf_created_at", "pk")
+        )
+        for row in rows:
+            found[row.email_lower].append(row)
+    return dict(found)
+
+
+def leads_by_email(*, emails) -> dict[str, list[Lead]]:
+    """lower-case e-mail -> the unconverted, not deleted Leads with it."""
+    found = defaultdict(list)
+    for chunk in _chunks({e.lower() for e in emails if e}):
+        rows = (
+            Lead.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=chunk, is_deleted=False, is_converted=False)
+            .order_by("sf_created_at", "pk")
+        )
+        for row in rows:
+            found[row.email_lower].append(row)
+    return dict(found)
+
+
+def open_opportunities_for_accounts(*, account_ids) -> dict[int, list[Opportunity]]:
+    """Account pk -> its open (not closed, not deleted) Opportunities."""
+    found = defaultdict(list)
+    for chunk in _chunks({pk for pk in account_ids if pk}):
+        rows = Opportunity.objects.filter(
+            account_id__in=chunk, is_closed=False, is_deleted=False
+        ).order_by("pk")
+        for row in rows:
+            found[row.account_id].append(row)
+    return dict(found)
+
+
+def account_for_company_name(*, name) -> Account | None:
+    """The Account a company name means: exact (case-insensitive) name, the earliest created
+    when several; else the one Account whose name contains it; else None."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    live = Account.objects.filter(is_deleted=False)
+    exact = live.filter(name__iexact=name).order_by("sf_created_at", "pk").first()
+    if exact is not None:
+        return exact
+    # "Acme" finds "Acme Corporation" when no other Account name contains "Acme".
+    candidates = list(live.filter(name__icontains=name).order_by("pk")[:2])
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def account_suggestions_for_contacts(*, contacts) -> dict[int, tuple[Account, str]]:
+    """Contact pk -> (suggested Account, why): by the e-mail's domain first (one Account only),
+    then by the company name of a Lead with the same e-mail. Bounded queries for a page."""
+    contacts = list(contacts)
+    domain_of = {c.pk: registered_domain(c.email) for c in contacts}
+    by_domain = accounts_for_domains(domains=set(domain_of.values()))
+    leads = leads_by_email(emails=[c.email for c in contacts if c.email])
+    suggestions = {}
+    for contact in contacts:
+        domain = domain_of[contact.pk]
+        accounts = by_domain.get(domain, []) if domain else []
+        if len(accounts) == 1:
+            suggestions[contact.pk] = (accounts[0], f"its e-mail domain {domain}")
+            continue
+        for lead in leads.get((contact.email or "").lower(), []):
+            account = account_for_company_name(name=lead.company)
+            if account is not None:
+                suggestions[contact.pk] = (account, f"the company name {lead.company!r}")
+                break
+    return suggestions
+
+
+def orphan_contacts():
+    """Contacts with no Account (not deleted), newest first."""
+    return Contact.objects.filter(account__isnull=True, is_deleted=False).order_by("-pk")
+
+
+def account_search(*, term, limit=20):
+    """Accounts whose name, Salesforce Id or domain matches `term` (for pickers)."""
+    term = (term or "").strip()
+    query = Account.objects.filter(is_deleted=False)
+    if term:
+        query = query.filter(
+            Q(name__icontains=term) | Q(sf_id=term) | Q(domains__domain=term.lower())
+        ).distinct()
+    return list(query.order_by("name")[:limit])

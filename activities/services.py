@@ -1,0 +1,506 @@
+"""Writes of activities: ingestion (API and import), re-matching, and a person's Edit match.
+
+Ingestion is batched: validating and matching are pure Python over data loaded with a fixed
+number of queries per call (owners, existing activities, Contacts, Leads, Account domains, open
+Opportunities, Global Settings), then one insert for the activities and one for participants.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from email_validator import EmailNotValidError, validate_email
+
+from accounts import selectors as account_selectors
+from accounts.models import SalesforceUser
+from crmbridge.models import GlobalSettings
+from crmbridge.roles import ADMIN, has_role
+
+from . import matching
+from .models import Activity, MatchEdit, Participant
+
+MAX_BULK = 1000
+REMATCH_DAYS = 90
+
+CREATED, EXISTING, REJECTED = "created", "existing", "rejected"
+
+
+class ItemInvalid(Exception):
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class CleanActivity:
+    source: str
+    external_id: str
+    kind: str
+    occurred_at: dt.datetime
+    owner_email: str
+    subject: str
+    body: str
+    participants: list  # of dicts: email, name, role, title, phone, country
+
+
+@dataclass
+class IngestResult:
+    status: str  # created | existing | rejected
+    activity: Activity | None = None
+    errors: dict = field(default_factory=dict)
+
+
+def normalise_email(value) -> str:
+    """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
+    if not isinstance(value, str) or not value.strip():
+        raise EmailNotValidError("An e-mail address is required.")
+    return validate_email(value.strip(), check_deliverability=False).normalized
+
+
+def _text(raw, name, *, max_length, required=False, default=""):
+    value = raw.get(name, default)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise ItemInvalid({name: ["Must be text."]})
+    value = value.strip()
+    if required and not value:
+        raise ItemInvalid({name: ["This field is required."]})
+    if len(value) > max_length:
+        raise ItemInvalid({name: [f"At most {max_length} characters."]})
+    return value
+
+
+def activity_clean(raw, *, default_source="api") -> CleanActivity:
+    """Validate one incoming activity (a dict as the API and import take it)."""
+    if not isinstance(raw, dict):
+        raise ItemInvalid({"non_field_errors": ["Each activity must be a JSON object."]})
+    source = _text(raw, "source", max_length=40, default=default_source) or default_source
+    external_id = _text(raw, "external_id", max_length=255, required=True)
+    kind = _text(raw, "kind", max_length=10, required=True).lower()
+    if kind not in Activity.Kind.values:
+        raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
+    when_text = _text(raw, "occurred_at", max_length=64, required=True)
+    try:
+        occurred_at = parse_datetime(when_text)
+    except ValueError:
+        occurred_at = None
+    if occurred_at is None:
+        raise ItemInvalid({"occurred_at": [f"{when_text!r} is not an ISO 8601 date and time."]})
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at, dt.UTC)
+    owner_text = _text(raw, "owner", max_length=254, required=True)
+    try:
+        owner_email = normalise_email(owner_text)
+    except EmailNotValidError as exc:
+        raise ItemInvalid(
+            {"owner": [f"{owner_text!r} is not a valid e-mail address: {exc}"]}
+        ) from None
+    subject = _text(raw, "subject", max_length=998)
+    body = raw.get("body") or ""
+    if not isinstance(body, str):
+        raise ItemInvalid({"body": ["Must be text."]})
+
+    people = raw.get("participants") or []
+    if not isinstance(people, list):
+        raise ItemInvalid({"participants": ["Must be a list."]})
+    participants, seen = [], set()
+    for person in people:
+        if not isinstance(person, dict):
+            raise ItemInvalid({"participants": ["Each participant must be an object."]})
+        address = person.get("email")
+        try:
+            email = normalise_email(address)
+        except EmailNotValidError as exc:
+            raise ItemInvalid(
+                {"participants": [f"{address!r} is not a valid e-mail address: {exc}"]}
+            ) from None
+        role = (person.get("role") or Participant.Role.TO).lower()
+        if role not in Participant.Role.values:
+            raise ItemInvalid(
+                {"participants": [f"{email}: role {role!r} is not one of from, to, cc, attendee."]}
+            )
+        if email.lower() in seen:
+            continue
+        seen.add(email.lower())
+        participants.append(
+            {
+                "email": email,
+                "name": _text(person, "name", max_length=255),
+                "role": role,
+                "title": _text(person, "title", max_length=128),
+                "phone": _text(person, "phone", max_length=40),
+                "country": _text(person, "country", max_length=80),
+            }
+        )
+    return CleanActivity(
+        source, external_id, kind, occurred_at, owner_email, subject, body, participants
+    )
+
+
+def _users_by_email(emails):
+    User = get_user_model()
+    found = {}
+    rows = (
+        User.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in={e.lower() for e in emails}, is_active=True)
+        .select_related("salesforce_user")
+        .order_by("pk")
+    )
+    for user in rows:
+        found.setdefault(user.email_lower, user)
+    return found
+
+
+def _sf_users_by_email(emails):
+    found = {}
+    rows = (
+        SalesforceUser.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in={e.lower() for e in emails}, is_deleted=False)
+        .order_by("-is_active", "pk")
+    )
+    for row in rows:
+        found.setdefault(row.email_lower, row)
+    return found
+
+
+def _owner_sf_user(user, sf_by_email):
+    linked = getattr(user, "salesforce_user", None)
+    return linked or sf_by_email.get(user.email.lower())
+
+
+def match_context_for(*, emails, settings=None) -> matching.MatchContext:
+    """Load what matching needs for these participant e-mails: a fixed number of queries."""
+    settings = settings or GlobalSettings.load()
+    emails = {e.lower() for e in emails}
+    domains = {matching.participant_domain(e) for e in emails} - {""}
+    contacts = account_selectors.contacts_by_email(emails=emails)
+    leads = account_selectors.leads_by_email(emails=emails - set(contacts))
+    accounts = account_selectors.accounts_for_domains(domains=domains)
+    account_ids = {a.pk for group in accounts.values() for a in group}
+    account_ids |= {c.account_id for group in contacts.values() for c in group if c.account_id}
+    opportunities = account_selectors.open_opportunities_for_accounts(account_ids=account_ids)
+    return matching.MatchContext(
+        contacts=contacts,
+        leads=leads,
+        accounts=accounts,
+        open_opportunities=opportunities,
+        internal_domains=tuple(settings.internal_domains or ()),
+        extra_personal_domains=tuple(settings.extra_personal_domains or ()),
+    )
+
+
+def _apply_activity_match(activity, result: matching.ActivityMatch):
+    activity.match_status = result.status
+    activity.account = result.account
+    activity.opportunity = result.opportunity
+    activity.match_reason_code = result.reason_code
+    activity.match_reason = result.reason
+
+
+def _apply_participant_match(participant, result: matching.ParticipantMatch):
+    participant.domain = result.domain
+    participant.is_internal = result.is_internal
+    participant.matched_kind = result.matched_kind
+    participant.match_rule = result.rule
+    participant.match_reason = result.reason
+    participant.contact = result.contact
+    participant.lead = result.lead
+    participant.account = result.account
+
+
+ACTIVITY_MATCH_FIELDS = [
+    "match_status",
+    "account",
+    "opportunity",
+    "match_reason_code",
+    "match_reason",
+]
+PARTICIPANT_MATCH_FIELDS = [
+    "domain",
+    "is_internal",
+    "matched_kind",
+    "match_rule",
+    "match_reason",
+    "contact",
+    "lead",
+    "account",
+]
+
+
+def _after_match(activities):
+    """Runs inside the ingestion / re-match / Edit match transaction, after matching.
+
+    Contact creation hooks in here: the issue-6 step (`activities.contacts.contacts_process(
+    activities=activities)`) is to be called from this one place. Currently does nothing.
+    """
+    return None
+
+
+def _existing_by_key(keys):
+    if not keys:
+        return {}
+    by_source = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, set()).add(external_id)
+    condition = Q()
+    for source, ids in by_source.items():
+        condition |= Q(source=source, external_id__in=ids)
+    return {(a.source, a.external_id): a for a in Activity.objects.filter(condition)}
+
+
+def _insert(new_rows):
+    """Insert activities and their participants; on a concurrent duplicate, one by one."""
+    activities = [activity for activity, _ in new_rows]
+    try:
+        with transaction.atomic():
+            Activity.objects.bulk_create(activities, batch_size=500)
+            parts = []
+            for activity, participants in new_rows:
+                for participant in participants:
+                    participant.activity = activity
+                    parts.append(participant)
+            Participant.objects.bulk_create(parts, batch_size=1000)
+        return {id(a): a for a in activities}, {}
+    except IntegrityError:
+        pass
+    created, taken = {}, {}
+    for activity, participants in new_rows:
+        activity.pk = None
+        try:
+            with transaction.atomic():
+                activity.save(force_insert=True)
+                for participant in participants:
+                    participant.pk = None
+                    participant.activity = activity
+                Participant.objects.bulk_create(participants)
+            created[id(activity)] = activity
+        except IntegrityError:
+            taken[id(activity)] = Activity.objects.get(
+                source=activity.source, external_id=activity.external_id
+            )
+    return created, taken
+
+
+def activity_ingest_many(*, items, actor=None, default_source="api") -> list[IngestResult]:
+    """Ingest activities (dicts as the API takes them): one IngestResult per item, in order.
+
+    A bad item is rejected with reasons and never stops the others. Re-sending the same
+    source + external_id gives the existing activity (status "existing"). With an `actor` who is
+    not an Admin, only the actor's own activities are accepted.
+    """
+    items = list(items)
+    results: list[IngestResult | None] = [None] * len(items)
+    cleaned = []
+    for index, raw in enumerate(items):
+        try:
+            cleaned.append((index, activity_clean(raw, default_source=default_source)))
+        except ItemInvalid as exc:
+            results[index] = IngestResult(REJECTED, errors=exc.errors)
+    if not cleaned:
+        return results
+
+    users = _users_by_email({c.owner_email for _, c in cleaned})
+    sf_users = _sf_users_by_email({c.owner_email for _, c in cleaned})
+    actor_is_admin = actor is None or has_role(actor, ADMIN)
+    accepted = []
+    for index, item in cleaned:
+        owner = users.get(item.owner_email.lower())
+        if owner is None:
+            message = f"No crmbridge user has the e-mail {item.owner_email}."
+            results[index] = IngestResult(REJECTED, errors={"owner": [message]})
+        elif not actor_is_admin and owner.pk != actor.pk:
+            results[index] = IngestResult(
+                REJECTED, errors={"owner": ["You may only send your own activities."]}
+            )
+        else:
+            accepted.append((index, item, owner))
+    if not accepted:
+        return results
+
+    with transaction.atomic():
+        existing = _existing_by_key({(item.source, item.external_id) for _, item, _ in accepted})
+        fresh, first_of_key = [], {}
+        for index, item, owner in accepted:
+            key = (item.source, item.external_id)
+            if key in existing:
+                results[index] = IngestResult(EXISTING, existing[key])
+            elif key in first_of_key:
+                first_of_key[key][1].append(index)
+            else:
+                first_of_key[key] = (index, [])
+                fresh.append((index, item, owner))
+        if fresh:
+            settings = GlobalSettings.load()
+            ctx = match_context_for(
+                emails={p["email"] for _, item, _ in fresh for p in item.participants},
+                settings=settings,
+            )
+            rows = []
+            for index, item, owner in fresh:
+                sf_user = _owner_sf_user(owner, sf_users)
+                owner_sf_id = sf_user.pk if sf_user else None
+                outcome = matching.match_activity(
+                    emails=[p["email"] for p in item.participants],
+                    owner_sf_user_id=owner_sf_id,
+                    ctx=ctx,
+                )
+                activity = Activity(
+                    source=item.source,
+                    external_id=item.external_id,
+                    kind=item.kind,
+                    occurred_at=item.occurred_at,
+                    owner=owner,
+                    owner_sf_user=sf_user,
+                    subject=item.subject,
+                    body=item.body,
+                )
+                _apply_activity_match(activity, outcome)
+                participants = []
+                for person, found in zip(item.participants, outcome.participants, strict=True):
+                    participant = Participant(**person)
+                    _apply_participant_match(participant, found)
+                    participants.append(participant)
+                rows.append((index, activity, participants))
+            created, taken = _insert([(a, p) for _, a, p in rows])
+            made = []
+            for index, activity, _ in rows:
+                if id(activity) in created:
+                    results[index] = IngestResult(CREATED, activity)
+                    made.append(activity)
+                else:
+                    results[index] = IngestResult(EXISTING, taken[id(activity)])
+                for repeat in first_of_key[(activity.source, activity.external_id)][1]:
+                    results[repeat] = IngestResult(EXISTING, results[index].activity)
+            if made:
+                _after_match(made)
+    return results
+
+
+def activity_ingest(*, item, actor=None, default_source="api") -> IngestResult:
+    """Ingest one activity (see activity_ingest_many)."""
+    return activity_ingest_many(items=[item], actor=actor, default_source=default_source)[0]
+
+
+def activities_rematch(*, activities) -> int:
+    """Match these activities again (except those a person set with Edit match).
+    Returns how many changed status or Account."""
+    activities = [a for a in activities if not a.match_edited]
+    if not activities:
+        return 0
+    by_activity = {}
+    for participant in Participant.objects.filter(activity__in=activities).order_by("pk"):
+        by_activity.setdefault(participant.activity_id, []).append(participant)
+    ctx = match_context_for(emails={p.email for ps in by_activity.values() for p in ps})
+    changed, all_parts = [], []
+    for activity in activities:
+        parts = by_activity.get(activity.pk, [])
+        before = (activity.match_status, activity.account_id, activity.opportunity_id)
+        outcome = matching.match_activity(
+            emails=[p.email for p in parts], owner_sf_user_id=activity.owner_sf_user_id, ctx=ctx
+        )
+        _apply_activity_match(activity, outcome)
+        for participant, found in zip(parts, outcome.participants, strict=True):
+            _apply_participant_match(participant, found)
+        all_parts.extend(parts)
+        if before != (activity.match_status, activity.account_id, activity.opportunity_id):
+            changed.append(activity)
+    with transaction.atomic():
+        Activity.objects.bulk_update(activities, ACTIVITY_MATCH_FIELDS, batch_size=500)
+        Participant.objects.bulk_update(all_parts, PARTICIPANT_MATCH_FIELDS, batch_size=1000)
+        if changed:
+            _after_match(changed)
+    return len(changed)
+
+
+def activities_rematch_for_domains(*, domains, days=REMATCH_DAYS, chunk=500) -> int:
+    """Re-match the unmatched (and ambiguous) activities of the last `days` days that have a
+    participant on one of `domains`. Returns how many changed."""
+    domains = sorted({d.lower() for d in domains if d})
+    if not domains:
+        return 0
+    since = timezone.now() - dt.timedelta(days=days)
+    ids = list(
+        Activity.objects.filter(
+            match_status__in=[Activity.MatchStatus.UNMATCHED, Activity.MatchStatus.AMBIGUOUS],
+            match_edited=False,
+            occurred_at__gte=since,
+            participants__domain__in=domains,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    changed = 0
+    for start in range(0, len(ids), chunk):
+        batch = Activity.objects.filter(pk__in=ids[start : start + chunk])
+        changed += activities_rematch(activities=list(batch))
+    return changed
+
+
+def match_snapshot(activity) -> dict:
+    """What an activity's match is, as recorded in a MatchEdit."""
+    return {
+        "status": activity.match_status,
+        "account": (
+            {"sf_id": activity.account.sf_id, "name": activity.account.name}
+            if activity.account_id
+            else None
+        ),
+        "opportunity": (
+            {"sf_id": activity.opportunity.sf_id, "name": activity.opportunity.name}
+            if activity.opportunity_id
+            else None
+        ),
+        "reason": activity.match_reason,
+    }
+
+
+@transaction.atomic
+def activity_match_edit(
+    *, activity, account, opportunity=None, user, add_domain: str = ""
+) -> MatchEdit:
+    """A person sets an activity's Account (and Opportunity). Recorded; re-matching keeps it.
+
+    With `add_domain` (Admins only), the domain is also added to the Account.
+    """
+    from accounts.domain_services import account_domain_add
+
+    if opportunity is not None and (account is None or opportunity.account_id != account.pk):
+        raise ValidationError({"opportunity": "Choose an Opportunity of the chosen Account."})
+    if add_domain and not has_role(user, ADMIN):
+        raise ValidationError({"add_domain": "Only an Admin may add a domain to an Account."})
+    if add_domain and account is None:
+        raise ValidationError({"add_domain": "Choose an Account to add the domain to."})
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    before = match_snapshot(activity)
+    added = ""
+    if add_domain:
+        added = account_domain_add(account=account, domain=add_domain, user=user).domain
+    activity.account = account
+    activity.opportunity = opportunity
+    activity.match_status = (
+        Activity.MatchStatus.MATCHED if account is not None else Activity.MatchStatus.UNMATCHED
+    )
+    activity.match_edited = True
+    activity.match_reason_code = "edited"
+    who = user.get_full_name() or user.get_username()
+    activity.match_reason = (
+        f"Set by {who} with Edit match on {timezone.now():%Y-%m-%d %H:%M} UTC"
+        + (f": {account.name}." if account is not None else ": no Account.")
+    )
+    activity.save(update_fields=[*ACTIVITY_MATCH_FIELDS, "match_edited"])
+    edit = MatchEdit.objects.create(
+        activity=activity,
+        user=user,
+        before=before,
+        after=match_snapshot(activity),
+        added_domain=added,
+    )
+    _after_match([activity])
+    return edit

@@ -1,0 +1,25 @@
+import pytest
+
+from crmbridge.models import GlobalSettings
+
+from .factories import SalesforceUserFactory
+
+
+@pytest.fixture
+def org_settings(db):
+    settings = GlobalSettings.load()
+    settings.internal_domains = ["crmbridge.example", "ourco.com"]
+    settings.extra_personal_domains = ["mailinator.com"]
+    settings.save()
+    return settings
+
+
+@pytest.fixture
+def rep_sf(rep_user):
+    """The rep's Salesforce User (same e-mail), linked."""
+    return SalesforceUserFactory(email=rep_user.email, user=rep_user)
+
+
+@pytest.fixture
+def other_sf(db):
+    return SalesforceUserFactory()
