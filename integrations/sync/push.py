@@ -47,6 +47,7 @@ from integrations.salesforce import (
     TransientError,
 )
 
+from .outbox import POLYMORPHIC_FIELDS, REF_KEY, outbox_payloads_resolve
 from .runlog import RunLog
 
 log = logging.getLogger(__name__)
@@ -157,14 +158,11 @@ def _release(items) -> None:
 # -- references ------------------------------------------------------------------------------------
 @dataclass
 class _Ref:
-    key: str  # payload key as written ("Account", "Who", "WhoId")
+    key: str  # payload key as written ("Account", "WhoId")
     field: str  # Salesforce reference field ("AccountId", "WhoId")
     ext: str  # the parent's Crmbridge_Id__c
     types: tuple  # sobjects it may be
-
-    @property
-    def polymorphic(self) -> bool:
-        return len(self.types) > 1
+    polymorphic: bool = False
 
 
 def _ref_field(key: str) -> str:
@@ -175,18 +173,31 @@ def _ref_field(key: str) -> str:
     return key + "Id"
 
 
-def _refs(payload: dict) -> list[_Ref]:
+def _external_refs(payload: dict) -> list[_Ref]:
+    """References by external id: {"Account": {"Crmbridge_Id__c": "..."}} (optionally with
+    {"attributes": {"type": ...}})."""
     out = []
     for key, value in payload.items():
-        if not isinstance(value, dict) or key == "attributes":
+        if not isinstance(value, dict) or key == "attributes" or REF_KEY in value:
             continue
         ext = value.get(EXTERNAL_ID)
         if not ext:
             continue
         ref_field = _ref_field(key)
-        given = (value.get("attributes") or {}).get("type") or value.get("type")
+        given = (value.get("attributes") or {}).get("type")
         types = (given,) if given else REFERENCE_TARGETS.get(ref_field, (key,))
-        out.append(_Ref(key, ref_field, str(ext), tuple(types)))
+        poly = ref_field in POLYMORPHIC_FIELDS or len(REFERENCE_TARGETS.get(ref_field, ())) > 1
+        out.append(_Ref(key, ref_field, str(ext), tuple(types), poly))
+    return out
+
+
+def _waiting_refs(payload: dict, waiting_for: list[str]) -> list[_Ref]:
+    """The `outbox_reference` values outbox_payloads_resolve could not resolve (polymorphic)."""
+    out = []
+    for key, value in payload.items():
+        if isinstance(value, dict) and value.get(REF_KEY) in waiting_for:
+            types = (value["sobject"],) if value.get("sobject") else REFERENCE_TARGETS.get(key, ())
+            out.append(_Ref(key, key, str(value.get("crmbridge_id") or ""), tuple(types), True))
     return out
 
 
@@ -351,21 +362,30 @@ class Pusher:
                 self._fail(g.items, code, message)
 
     def _prepare(self, items, *, now) -> list:
-        """Resolve parent references; defer or fail rows whose parent is not in Salesforce."""
-        refs_by_item = {i.id: _refs(i.payload or {}) for i in items}
+        """Resolve parent references (see integrations.sync.outbox, PAYLOAD FORMAT); defer rows
+        whose parent is still on its way, fail rows whose parent failed."""
+        resolved = outbox_payloads_resolve([i.payload or {} for i in items])
+        payloads, refs_by_item = {}, {}
+        for item, res in zip(items, resolved, strict=True):
+            payloads[item.id] = dict(res.payload)
+            refs_by_item[item.id] = _external_refs(res.payload) + _waiting_refs(
+                item.payload or {}, res.waiting_for
+            )
         all_refs = [r for refs in refs_by_item.values() for r in refs]
         if not all_refs:
+            for item in items:
+                item.resolved_payload = payloads[item.id]
             return list(items)
         resolver = _Resolver(self.client)
         resolver.load(all_refs)
-        unresolved_poly = [
-            r for r in all_refs if r.polymorphic and resolver.find(r) is None
+        ask = [
+            r for r in all_refs if r.polymorphic and r.ext and resolver.find(r) is None
             and resolver.outbox_state.get(r.ext) not in ("waiting", "failed")
         ]  # fmt: skip
-        if unresolved_poly:
+        if ask:
             try:
-                self.client.ensure_budget(len({t for r in unresolved_poly for t in r.types}))
-                resolver.ask_salesforce(unresolved_poly)
+                self.client.ensure_budget(len({t for r in ask for t in r.types}))
+                resolver.ask_salesforce(ask)
             except (BudgetExceeded, LimitExceeded) as exc:
                 raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
             except TransientError as exc:
@@ -377,19 +397,21 @@ class Pusher:
                 ) from None
         ready = []
         for item in items:
-            payload = dict(item.payload or {})
-            wait, failed = None, None
+            payload = payloads[item.id]
+            wait, lost, failed = None, None, None
             for ref in refs_by_item[item.id]:
-                sf_id = resolver.find(ref)
+                sf_id = resolver.find(ref) if ref.ext else None
                 state = resolver.outbox_state.get(ref.ext)
                 if sf_id:
                     payload.pop(ref.key, None)
                     payload[ref.field] = sf_id
                 elif state == "failed":
                     failed = (ref, resolver.failed_msg.get(ref.ext, ""))
-                elif state == "waiting" or ref.polymorphic:
+                elif state == "waiting":
                     wait = ref
-                # else: a parent that exists in Salesforce only; Salesforce resolves it.
+                elif ref.polymorphic:
+                    lost = ref
+                # else: a parent Salesforce has and the mirror does not; Salesforce resolves it.
             if failed:
                 ref, msg = failed
                 self._fail(
@@ -400,6 +422,14 @@ class Pusher:
                 )
             elif wait:
                 self._defer(item, wait, now=now)
+            elif lost:
+                self._retry(
+                    [item],
+                    "PARENT_NOT_PUSHED",
+                    f"{lost.field}: {'/'.join(lost.types)} {lost.ext} is neither in Salesforce "
+                    "nor waiting in the outbox",
+                    now=now,
+                )
             else:
                 item.resolved_payload = payload
                 ready.append(item)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact
 from integrations.models import OutboxItem
 from integrations.sync import push
-from integrations.sync.outbox import outbox_enqueue
+from integrations.sync.outbox import outbox_enqueue, outbox_reference
 from integrations.sync.push import outbox_claim, outbox_push, outbox_reclaim_stale, outbox_retry
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def new_account_and_contacts(n, *, account_ext="acc-1"):
                 payload={
                     "LastName": c.last_name,
                     "Email": c.email,
-                    "Account": {"Crmbridge_Id__c": account_ext},
+                    "AccountId": outbox_reference(account),
                 },
                 local=c,
             )
@@ -56,8 +56,8 @@ def test_it_pushes_parents_before_children_and_writes_salesforce_ids_back(sf_org
             crmbridge_id="task-1",
             payload={
                 "Subject": "Call",
-                "Who": {"Crmbridge_Id__c": "c-0"},
-                "What": {"attributes": {"type": "Account"}, "Crmbridge_Id__c": "acc-1"},
+                "WhoId": outbox_reference(contacts[0]),
+                "WhatId": outbox_reference(account),
             },
         )
     result = outbox_push()
@@ -87,6 +87,49 @@ def test_a_polymorphic_parent_known_only_to_salesforce_is_looked_up(sf_org, sf_c
     )
     assert outbox_push().pushed == 1
     assert sf_by_ext(sf_org, "Task")["task-2"]["WhoId"] == lead_id
+
+
+def test_a_reference_by_external_id_is_resolved_or_left_to_salesforce(sf_org, sf_client, enqueue):
+    acc_id = sf_org.insert("Account", {"Name": "Only in SF", "Crmbridge_Id__c": "sf-acc"})
+    enqueue(
+        sobject="Contact",
+        crmbridge_id="c-x",
+        payload={"LastName": "X", "Account": {"Crmbridge_Id__c": "sf-acc"}},
+    )
+    enqueue(
+        sobject="Event",
+        crmbridge_id="ev-1",
+        payload={
+            "Subject": "Meet",
+            "What": {"attributes": {"type": "Account"}, "Crmbridge_Id__c": "sf-acc"},
+        },
+    )
+    assert outbox_push().pushed == 2
+    assert sf_by_ext(sf_org, "Contact")["c-x"]["AccountId"] == acc_id
+    assert sf_by_ext(sf_org, "Event")["ev-1"]["WhatId"] == acc_id
+
+
+def test_a_polymorphic_parent_still_waiting_defers_the_child(sf_org, sf_client, enqueue):
+    with transaction.atomic():
+        contact = Contact.objects.create(last_name="Later", crmbridge_id="c-later")
+        outbox_enqueue(
+            sobject="Contact", crmbridge_id="c-later", payload={"LastName": "Later"}, local=contact
+        )
+        task = outbox_enqueue(
+            sobject="Task", crmbridge_id="t-1", payload={"WhoId": outbox_reference(contact)}
+        )
+    parent = OutboxItem.objects.get(crmbridge_id="c-later")
+    future = timezone.now() + dt.timedelta(minutes=5)
+    OutboxItem.objects.filter(pk=parent.pk).update(next_attempt_at=future)  # parent backing off
+    outbox_push()
+    task.refresh_from_db()
+    assert task.state == "pending" and task.error_code == "WAITING_FOR_PARENT"
+    assert task.attempts == 0
+    outbox_push(now=future + dt.timedelta(minutes=1))
+    task.refresh_from_db()
+    contact.refresh_from_db()
+    assert task.state == "sent"
+    assert sf_by_ext(sf_org, "Task")["t-1"]["WhoId"] == contact.sf_id
 
 
 def test_it_sends_collections_of_at_most_200(sf_org, sf_client):
