@@ -1,0 +1,71 @@
+import itertools
+
+import pytest
+
+from accounts.models import Account, AccountDomain, Opportunity, SalesforceUser
+from activities.services import activity_ingest_many
+from crmbridge.models import ConfigurationProfile, GlobalSettings
+
+_seq = itertools.count(1)
+
+
+def fake_sf_id(prefix):
+    return f"{prefix}{next(_seq):015d}"
+
+
+@pytest.fixture
+def org_settings(db):
+    settings = GlobalSettings.load()
+    settings.internal_domains = ["crmbridge.example"]
+    settings.save()
+    return settings
+
+
+@pytest.fixture
+def rep_sf(rep_user):
+    return SalesforceUser.objects.create(
+        sf_id=fake_sf_id("005"), name="Rex Rep", email=rep_user.email, user=rep_user
+    )
+
+
+@pytest.fixture
+def acme(db):
+    account = Account.objects.create(sf_id=fake_sf_id("001"), name="Acme", website="acme.com")
+    AccountDomain.objects.create(account=account, domain="acme.com", source="website")
+    return account
+
+
+@pytest.fixture
+def acme_deal(acme):
+    return Opportunity.objects.create(
+        sf_id=fake_sf_id("006"), name="Acme renewal", account=acme, stage_name="Prospecting"
+    )
+
+
+@pytest.fixture
+def default_profile(db):
+    return ConfigurationProfile.objects.create(name="Everyone", is_default=True)
+
+
+@pytest.fixture
+def ingest(rep_user, rep_sf, org_settings):
+    """ingest(participants, kind="email", body="", ext="a1", ...) -> the Activity."""
+
+    def run(participants, *, kind="email", body="", ext=None, subject="Hello", owner=None):
+        item = {
+            "external_id": ext or f"ext-{next(_seq)}",
+            "kind": kind,
+            "occurred_at": "2026-11-20T10:00:00Z",
+            "owner": (owner or rep_user).email,
+            "subject": subject,
+            "body": body,
+            "participants": [{"email": (owner or rep_user).email, "role": "from"}]
+            + participants
+            if kind != "email" or not any(p.get("role") == "from" for p in participants)
+            else participants + [{"email": (owner or rep_user).email, "role": "to"}],
+        }
+        result = activity_ingest_many(items=[item])[0]
+        assert result.activity is not None, result.errors
+        return result.activity
+
+    return run

@@ -1,0 +1,131 @@
+"""Each gate alone failing, the profile overriding the global switch, required extra fields."""
+
+import pytest
+
+from accounts.models import Contact
+from activities.models import ContactDecision
+from crmbridge.models import ConfigurationProfile, ProfileMembership
+
+JANE = {"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "VP Sales"}
+
+
+def decision_for(activity, email="jane.doe@acme.com"):
+    return ContactDecision.objects.get(activity=activity, email=email)
+
+
+def failed(decision):
+    return decision.failed_codes
+
+
+@pytest.mark.django_db
+def test_it_creates_a_contact_when_every_gate_holds(ingest, acme, rep_sf):
+    activity = ingest([JANE])
+    contact = Contact.objects.get(email="jane.doe@acme.com")
+    assert (contact.first_name, contact.last_name, contact.title) == ("Jane", "Doe", "VP Sales")
+    assert contact.account == acme and contact.owner == rep_sf
+    assert contact.lead_source == "crmbridge" and contact.created_by_crmbridge
+    decision = decision_for(activity)
+    assert decision.outcome == ContactDecision.Outcome.CREATED_CONTACT
+    assert decision.contact == contact
+    assert all(check["passed"] for check in decision.checks)
+
+
+@pytest.mark.django_db
+def test_it_records_creation_disabled_globally_alone(ingest, acme, org_settings):
+    org_settings.contact_creation_enabled = False
+    org_settings.save()
+    decision = decision_for(ingest([JANE]))
+    assert failed(decision) == ["creation_disabled_globally"]
+    assert "turned off in Global Settings" in decision.checks[0]["message"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_records_creation_disabled_on_the_default_profile(ingest, acme):
+    ConfigurationProfile.objects.create(
+        name="Everyone", is_default=True, contact_creation_enabled=False
+    )
+    decision = decision_for(ingest([JANE]))
+    assert failed(decision) == ["creation_disabled_on_profile"]
+    assert decision.profile_name == "Everyone"
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_owners_own_profile_overrides_the_default(ingest, acme, rep_user):
+    ConfigurationProfile.objects.create(
+        name="Everyone", is_default=True, contact_creation_enabled=False
+    )
+    team = ConfigurationProfile.objects.create(name="EMEA", contact_creation_enabled=True)
+    ProfileMembership.objects.create(user=rep_user, profile=team)
+    decision = decision_for(ingest([JANE]))
+    assert decision.outcome == ContactDecision.Outcome.CREATED_CONTACT
+    assert decision.profile_name == "EMEA"
+
+
+@pytest.mark.django_db
+def test_both_switches_must_be_on(ingest, acme, rep_user, org_settings):
+    team = ConfigurationProfile.objects.create(name="EMEA", contact_creation_enabled=True)
+    ProfileMembership.objects.create(user=rep_user, profile=team)
+    org_settings.contact_creation_enabled = False
+    org_settings.save()
+    decision = decision_for(ingest([JANE]))
+    assert failed(decision) == ["creation_disabled_globally"]
+
+
+@pytest.mark.django_db
+def test_it_records_activity_unmatched_alone(ingest):
+    # No Account has the domain: the activity is unmatched.
+    activity = ingest([{"email": "jane.doe@nowhere-inc.com", "name": "Jane Doe"}])
+    decision = decision_for(activity, "jane.doe@nowhere-inc.com")
+    assert failed(decision) == ["activity_unmatched"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_records_missing_first_name_alone(ingest, acme):
+    activity = ingest([{"email": "doe@acme.com", "name": "Ms. Doe"}])
+    decision = decision_for(activity, "doe@acme.com")
+    assert failed(decision) == ["missing_first_name"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_records_missing_last_name_alone(ingest, acme):
+    decision = decision_for(ingest([{"email": "jane@acme.com", "name": "Jane"}]), "jane@acme.com")
+    assert failed(decision) == ["missing_last_name"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_records_both_names_missing_for_jdoe(ingest, acme):
+    decision = decision_for(ingest([{"email": "jdoe@acme.com"}]), "jdoe@acme.com")
+    assert failed(decision) == ["missing_first_name", "missing_last_name"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["country", "title", "phone"])
+def test_it_requires_the_organisations_extra_fields(ingest, acme, org_settings, field):
+    org_settings.required_contact_fields = [field]
+    org_settings.save()
+    decision = decision_for(ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}]))
+    assert failed(decision) == [f"missing_{field}"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_extra_field_from_the_signature_satisfies_the_requirement(ingest, acme, org_settings):
+    org_settings.required_contact_fields = ["country", "phone", "title"]
+    org_settings.save()
+    body = (
+        "Hi Rex,\n\nSee you then.\n\nBest regards,\nJane Doe\nHead of IT | Acme Inc\n"
+        "M: +44 20 7946 0958\n10 Downing Street, London, UK\n"
+    )
+    activity = ingest([{"email": "jd@acme.com", "role": "from"}], body=body)
+    decision = decision_for(activity, "jd@acme.com")
+    assert decision.outcome == ContactDecision.Outcome.CREATED_CONTACT
+    contact = Contact.objects.get(email="jd@acme.com")
+    assert (contact.first_name, contact.last_name) == ("Jane", "Doe")
+    assert contact.title == "Head of IT"
+    assert contact.phone == "+44 20 7946 0958"
+    assert contact.country == "United Kingdom"
