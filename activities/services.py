@@ -238,9 +238,11 @@ def _after_match(activities):
     """Runs inside the ingestion / re-match / Edit match transaction, after matching.
 
     Contact creation hooks in here: the issue-6 step (`activities.contacts.contacts_process(
-    activities=activities)`) is to be called from this one place. Currently does nothing.
+    activities=activities)`) is to be called from this one place.
     """
-    return None
+    from .contacts import contacts_process  # noqa: PLC0415 - contacts imports this app's models
+
+    contacts_process(activities=activities)
 
 
 def _existing_by_key(keys):
