@@ -1,3 +1,11 @@
 """API routes of the activities app, mounted under /api/v1/."""
 
-urlpatterns = []
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import api
+
+router = SimpleRouter()
+router.register("activities", api.ActivityViewSet, basename="activity")
+
+urlpatterns = [path("", include(router.urls))]

@@ -1,8 +1,8 @@
 """Matching through ingestion: each outcome, and the reason a rep reads."""
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AccountDomain
 from activities.services import activity_ingest, activity_ingest_many
@@ -54,9 +54,7 @@ def test_googleventures_does_not_match_google(rep_user, rep_sf, org_settings):
     assert "googleventures.com" in activity.match_reason
 
 
-def test_personal_domains_never_match_even_when_an_account_has_them(
-    rep_user, rep_sf, org_settings
-):
+def test_personal_domains_never_match_even_when_an_account_has_them(rep_user, rep_sf, org_settings):
     AccountFactory(name="Gmail fan club", website="gmail.com")
     activity = ingest(rep_user, ["someone@gmail.com", "other@mailinator.com"])
     assert activity.match_status == "unmatched"

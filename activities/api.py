@@ -1,0 +1,222 @@
+"""REST API of activities: ingestion (one, or up to 1,000 in bulk) and the matched result.
+
+A Rep sees and sends only their own activities; Admins (and CSMs, read-only) see all.
+"""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from crmbridge.api import IsAnyRole
+from crmbridge.roles import ADMIN, CSM, REP, has_role
+
+from . import services
+from .models import Activity, Participant
+
+
+def _ref(obj):
+    if obj is None:
+        return None
+    return {"sf_id": obj.sf_id, "name": str(obj)}
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    matched = serializers.SerializerMethodField(help_text="What this participant matched.")
+    reason = serializers.CharField(source="match_reason", read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = [
+            "email",
+            "name",
+            "role",
+            "title",
+            "phone",
+            "country",
+            "domain",
+            "is_internal",
+            "matched",
+            "reason",
+        ]
+
+    def get_matched(self, obj) -> dict | None:
+        if not obj.matched_kind:
+            return None
+        return {
+            "kind": obj.matched_kind,
+            "rule": obj.match_rule,
+            "contact": _ref(obj.contact),
+            "lead": _ref(obj.lead),
+            "account": _ref(obj.account),
+        }
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    owner = serializers.EmailField(source="owner.email", read_only=True)
+    match = serializers.SerializerMethodField()
+    participants = ParticipantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "source",
+            "external_id",
+            "kind",
+            "occurred_at",
+            "owner",
+            "subject",
+            "body",
+            "created_at",
+            "match",
+            "participants",
+        ]
+
+    def get_match(self, obj) -> dict:
+        return {
+            "status": obj.match_status,
+            "account": _ref(obj.account),
+            "opportunity": _ref(obj.opportunity),
+            "reason_code": obj.match_reason_code,
+            "reason": obj.match_reason,
+            "edited": obj.match_edited,
+        }
+
+
+class ParticipantInSerializer(serializers.Serializer):
+    email = serializers.CharField()
+    name = serializers.CharField(required=False)
+    role = serializers.ChoiceField(choices=Participant.Role.choices, required=False)
+    title = serializers.CharField(required=False)
+    phone = serializers.CharField(required=False)
+    country = serializers.CharField(required=False)
+
+
+class ActivityInSerializer(serializers.Serializer):
+    """The shape of an incoming activity (validated by activities.services.activity_clean)."""
+
+    external_id = serializers.CharField()
+    source = serializers.CharField(required=False, default="api")
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
+    occurred_at = serializers.DateTimeField()
+    owner = serializers.EmailField(help_text="The rep's e-mail.")
+    subject = serializers.CharField(required=False)
+    body = serializers.CharField(required=False)
+    participants = ParticipantInSerializer(many=True)
+
+
+class BulkInSerializer(serializers.Serializer):
+    activities = ActivityInSerializer(many=True)
+
+
+class MaySendActivity(permissions.BasePermission):
+    message = "Only Admins and Reps send activities."
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return has_role(request.user, ADMIN, REP)
+
+
+class FeedPagination(pagination.CursorPagination):
+    """No COUNT(*): the feed may hold millions of activities."""
+
+    ordering = ("-occurred_at", "-id")
+    page_size = 50
+
+
+def _participants_prefetch():
+    return Prefetch(
+        "participants",
+        queryset=Participant.objects.select_related("contact", "lead", "account").order_by("pk"),
+    )
+
+
+def visible_activities(user):
+    """The activities `user` may see: all for Admins and CSMs, their own for a Rep."""
+    query = Activity.objects.all()
+    if has_role(user, ADMIN, CSM):
+        return query
+    if has_role(user, REP):
+        return query.filter(owner=user)
+    return query.none()
+
+
+@extend_schema(tags=["activities"])
+class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Activities and how each was matched to a Salesforce Account, with the reasons.
+
+    Filters: `status`, `kind`, `account` (Salesforce Id), `owner` (e-mail; Admins).
+    """
+
+    serializer_class = ActivitySerializer
+    permission_classes = [IsAnyRole, MaySendActivity]
+    pagination_class = FeedPagination
+
+    def get_queryset(self):
+        query = (
+            visible_activities(self.request.user)
+            .select_related("owner", "account", "opportunity")
+            .prefetch_related(_participants_prefetch())
+        )
+        params = self.request.query_params
+        if params.get("status"):
+            query = query.filter(match_status=params["status"])
+        if params.get("kind"):
+            query = query.filter(kind=params["kind"])
+        if params.get("account"):
+            query = query.filter(account__sf_id=params["account"])
+        if params.get("owner"):
+            query = query.filter(owner__email__iexact=params["owner"])
+        return query
+
+    def _reload(self, activities):
+        ids = [a.pk for a in activities if a is not None]
+        query = (
+            Activity.objects.filter(pk__in=ids)
+            .select_related("owner", "account", "opportunity")
+            .prefetch_related(_participants_prefetch())
+        )
+        return {a.pk: a for a in query}
+
+    @extend_schema(request=ActivityInSerializer, responses={201: ActivitySerializer})
+    def create(self, request, *args, **kwargs):
+        """Send one activity: 201 when new, 200 when this source + external_id exists already."""
+        result = services.activity_ingest(item=request.data, actor=request.user)
+        if result.status == services.REJECTED:
+            return Response(result.errors, status=status.HTTP_400_BAD_REQUEST)
+        activity = self._reload([result.activity])[result.activity.pk]
+        code = status.HTTP_201_CREATED if result.status == services.CREATED else status.HTTP_200_OK
+        return Response(self.get_serializer(activity).data, status=code)
+
+    @extend_schema(request=BulkInSerializer)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Send up to 1,000 activities as {"activities": [...]} (or a bare list): one result per
+        item, in order ("created", "existing" or "rejected" with errors)."""
+        items = request.data.get("activities") if isinstance(request.data, dict) else request.data
+        if not isinstance(items, list):
+            return Response(
+                {"activities": ["Send a list of activities."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(items) > services.MAX_BULK:
+            return Response(
+                {"activities": [f"At most {services.MAX_BULK} activities per call."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        results = services.activity_ingest_many(items=items, actor=request.user)
+        loaded = self._reload([r.activity for r in results])
+        out = []
+        for index, result in enumerate(results):
+            row = {"index": index, "status": result.status}
+            if result.status == services.REJECTED:
+                row["errors"] = result.errors
+            else:
+                row["activity"] = self.get_serializer(loaded[result.activity.pk]).data
+            out.append(row)
+        counts = {s: sum(1 for r in results if r.status == s) for s in ("created", "existing")}
+        counts["rejected"] = len(results) - sum(counts.values())
+        return Response({"summary": counts, "results": out}, status=status.HTTP_200_OK)

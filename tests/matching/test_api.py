@@ -1,0 +1,131 @@
+"""The activities and account-domains API, as a client (and a rep) sees it."""
+
+import pytest
+
+from accounts.models import AccountDomain
+from integrations.models import OutboxItem
+
+from .factories import AccountFactory, ContactFactory, activity_item
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_ingests_one_activity_and_shows_the_match(api_as, rep_user, rep_sf, org_settings):
+    acme = AccountFactory(name="Acme", website="acme.com")
+    ContactFactory(email="jane@acme.com", account=acme)
+    item = activity_item(
+        rep_user,
+        emails=["jane@acme.com", "bob@gmail.com"],
+        external_id="m-1",
+    )
+    response = api_as(rep_user).post("/api/v1/activities/", item, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["match"]["status"] == "matched"
+    assert body["match"]["account"] == {"sf_id": acme.sf_id, "name": "Acme"}
+    assert body["match"]["reason"]
+    jane, bob = body["participants"]
+    assert jane["matched"]["kind"] == "contact" and jane["matched"]["rule"] == "contact_email"
+    assert bob["matched"] is None and "personal mail domain" in bob["reason"]
+
+    again = api_as(rep_user).post("/api/v1/activities/", item, format="json")
+    assert again.status_code == 200
+    assert again.json()["id"] == body["id"]
+    detail = api_as(rep_user).get(f"/api/v1/activities/{body['id']}/")
+    assert detail.json()["match"]["account"]["sf_id"] == acme.sf_id
+
+
+def test_an_invalid_address_or_unknown_owner_is_a_400_naming_it(
+    api_as, admin_member, rep_user, org_settings
+):
+    client = api_as(admin_member)
+    bad = client.post(
+        "/api/v1/activities/", activity_item(rep_user, emails=["jane@@acme"]), format="json"
+    )
+    assert bad.status_code == 400
+    assert "jane@@acme" in bad.json()["participants"][0]
+    item = {**activity_item(rep_user, emails=["a@acme.com"]), "owner": "ghost@acme.com"}
+    unknown = client.post("/api/v1/activities/", item, format="json")
+    assert unknown.status_code == 400
+    assert "ghost@acme.com" in unknown.json()["owner"][0]
+
+
+def test_bulk_gives_one_result_per_item_and_bad_items_sink_nothing(
+    api_as, admin_member, rep_user, other_rep, org_settings
+):
+    items = [
+        activity_item(rep_user, emails=["a@acme.com"], external_id="b-1"),
+        activity_item(rep_user, emails=["nope"], external_id="b-2"),
+        activity_item(other_rep, emails=["a@acme.com"], external_id="b-3"),
+        activity_item(rep_user, emails=["a@acme.com"], external_id="b-1"),
+    ]
+    response = api_as(admin_member).post(
+        "/api/v1/activities/bulk/", {"activities": items}, format="json"
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected", "created", "existing"]
+    assert response.json()["summary"] == {"created": 2, "existing": 1, "rejected": 1}
+    too_many = api_as(admin_member).post(
+        "/api/v1/activities/bulk/", {"activities": items * 251}, format="json"
+    )
+    assert too_many.status_code == 400
+
+
+def test_a_rep_sees_and_sends_only_their_own_activities(
+    api_as, admin_member, rep_user, other_rep, csm_user, org_settings
+):
+    mine = api_as(rep_user).post(
+        "/api/v1/activities/", activity_item(rep_user, emails=["a@acme.com"]), format="json"
+    )
+    theirs = api_as(other_rep).post(
+        "/api/v1/activities/", activity_item(other_rep, emails=["a@acme.com"]), format="json"
+    )
+    forged = api_as(rep_user).post(
+        "/api/v1/activities/", activity_item(other_rep, emails=["a@acme.com"]), format="json"
+    )
+    assert forged.status_code == 400
+    listed = api_as(rep_user).get("/api/v1/activities/").json()["results"]
+    assert [a["id"] for a in listed] == [mine.json()["id"]]
+    assert api_as(rep_user).get(f"/api/v1/activities/{theirs.json()['id']}/").status_code == 404
+    assert len(api_as(admin_member).get("/api/v1/activities/").json()["results"]) == 2
+    assert len(api_as(csm_user).get("/api/v1/activities/").json()["results"]) == 2
+    assert (
+        api_as(csm_user)
+        .post("/api/v1/activities/", activity_item(csm_user, emails=["a@b.com"]), format="json")
+        .status_code
+        == 403
+    )
+
+
+def test_admin_adds_a_domain_by_api_and_it_goes_to_salesforce(
+    api_as, admin_member, rep_user, org_settings, django_capture_on_commit_callbacks
+):
+    acme = AccountFactory(name="Acme", website="acme.com", alternate_domains="acme.de")
+    client = api_as(admin_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/account-domains/",
+            {"account": acme.sf_id, "domain": "https://www.Acme-Group.co.uk/about"},
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+    assert response.json()["domain"] == "acme-group.co.uk"
+    assert response.json()["source"] == "admin"
+    push = OutboxItem.objects.get(sobject="Account", sf_id=acme.sf_id)
+    assert push.payload == {"Alternate_Domains__c": "acme.de, acme-group.co.uk"}
+
+    for bad, why in [
+        ("not a domain", "not a domain"),
+        ("gmail.com", "personal"),
+        ("acme.com", "already"),
+        ("ourco.com", "own domains"),
+    ]:
+        refused = client.post(
+            "/api/v1/account-domains/", {"account": acme.sf_id, "domain": bad}, format="json"
+        )
+        assert refused.status_code == 400, bad
+        assert why in str(refused.json())
+    website_row = AccountDomain.objects.get(account=acme, domain="acme.com")
+    assert client.delete(f"/api/v1/account-domains/{website_row.pk}/").status_code == 400
+    assert api_as(rep_user).get("/api/v1/account-domains/").status_code == 403
