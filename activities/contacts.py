@@ -281,8 +281,7 @@ def _process(ids, result: ProcessResult) -> None:
                         sf_id=contact.sf_id,
                     )
                 ]
-                if activity.match_status == Activity.MatchStatus.MATCHED:
-                    result.logged += _log(activity, logged, contact=contact)
+                result.logged += _log(activity, logged, contact=contact)
                 if settings.auto_attribute_updates:
                     result.attribute_changes += _update_attributes(
                         contact, details, activity, ruleset, change_times
@@ -300,8 +299,7 @@ def _process(ids, result: ProcessResult) -> None:
                         sf_id=lead.sf_id,
                     )
                 ]
-                if activity.match_status == Activity.MatchStatus.MATCHED:
-                    result.logged += _log(activity, logged, lead=lead)
+                result.logged += _log(activity, logged, lead=lead)
             else:
                 account = p.account or activity.account
                 if activity.match_status != Activity.MatchStatus.MATCHED:

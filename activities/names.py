@@ -206,7 +206,7 @@ def parse_signature(body: str | None) -> Signature:
         if _URLISH.search(line) or any(c.isdigit() for c in line):
             continue
         title_part, company_part = line, ""
-        for sep in (" | ", " at ", ", ", " - ", " – "):
+        for sep in (" | ", " at ", " @ ", " · "):
             if sep in line:
                 title_part, company_part = (p.strip() for p in line.split(sep, 1))
                 break

@@ -36,10 +36,11 @@ def acme(db):
 
 
 @pytest.fixture
-def acme_deal(acme):
+def acme_deal(acme, rep_sf):
     return Opportunity.objects.create(
-        sf_id=fake_sf_id("006"), name="Acme renewal", account=acme, stage_name="Prospecting"
-    )
+        sf_id=fake_sf_id("006"), name="Acme renewal", account=acme, stage_name="Prospecting",
+        owner=rep_sf,
+    )  # fmt: skip
 
 
 @pytest.fixture

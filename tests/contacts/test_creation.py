@@ -1,0 +1,206 @@
+"""What is created: names from their sources, Lead mode, contact roles, Tasks and Events once,
+attribute updates that never blank a field, Leads that already exist."""
+
+import pytest
+
+from accounts.models import Contact, Lead, OpportunityContactRole
+from activities.models import ActivityLog, ContactAttributeChange, ContactDecision
+from activities.names import name_from_address, name_from_display, parse_signature
+from integrations.models import OutboxItem
+
+
+@pytest.mark.parametrize(
+    "display, expected",
+    [
+        ("Doe, Jane", ("Jane", "Doe")),
+        ("Jane Q. Doe", ("Jane", "Doe")),
+        ("Dr. Jane Doe", ("Jane", "Doe")),
+        ("'Jane Doe' (Acme)", ("Jane", "Doe")),
+        ("JANE DOE", ("Jane", "Doe")),
+        ("jane.doe@acme.com", ("", "")),
+        ("", ("", "")),
+    ],
+)
+def test_it_reads_names_from_display_names(display, expected):
+    assert name_from_display(display) == expected
+
+
+def test_it_reads_a_name_from_the_address_only_when_it_says_both():
+    assert name_from_address("jane.doe@acme.com") == ("Jane", "Doe")
+    assert name_from_address("jane_doe@acme.com") == ("Jane", "Doe")
+    assert name_from_address("jdoe@acme.com") == ("", "")
+    assert name_from_address("jane@acme.com") == ("", "")
+    assert name_from_address("info2@acme.com") == ("", "")
+
+
+def test_it_reads_a_signature_block_and_ignores_the_quoted_reply():
+    sig = parse_signature(
+        "Hello,\n\nworks for me.\n\nThanks,\nJane\n\nJane Doe\nDirector, Finance\n"
+        "Acme GmbH\nFriedrichstr. 1, 10117 Berlin, Germany\n+49 30 1234567\n\n"
+        "On Tue, Rex wrote:\n> Best,\n> Rex Rep\n"
+    )
+    assert (sig.first_name, sig.last_name) == ("Jane", "Doe")
+    assert sig.title == "Director, Finance"
+    assert sig.company == "Acme GmbH"
+    assert sig.country == "Germany"
+    assert sig.phone == "+49 30 1234567"
+
+
+@pytest.mark.django_db
+def test_the_display_name_wins_over_signature_and_address(ingest, acme):
+    body = "Hi\n\nBest,\nJanet Smith\nCFO\n"
+    ingest([{"email": "jane.doe@acme.com", "name": "Doe, Jane", "role": "from"}], body=body)
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("Jane", "Doe")
+
+
+@pytest.mark.django_db
+def test_the_signature_wins_over_the_address(ingest, acme):
+    body = "Hi\n\nBest,\nJanet Smith\nCFO\n"
+    ingest([{"email": "jane.doe@acme.com", "role": "from"}], body=body)
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name, contact.title) == ("Janet", "Smith", "CFO")
+
+
+@pytest.mark.django_db
+def test_a_signature_is_read_only_from_the_sender(ingest, acme):
+    body = "Hi\n\nBest,\nJanet Smith\nCFO\n"
+    activity = ingest(
+        [{"email": "jdoe@acme.com", "role": "to"}, {"email": "boss@acme.com", "role": "from"}],
+        body=body,
+    )
+    decision = ContactDecision.objects.get(activity=activity, email="jdoe@acme.com")
+    assert decision.failed_codes == ["missing_first_name", "missing_last_name"]
+
+
+@pytest.mark.django_db
+def test_the_address_is_the_last_resort(ingest, acme):
+    ingest([{"email": "jane.doe@acme.com"}])
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("Jane", "Doe")
+    assert contact.title == "" and contact.department is None and contact.seniority is None
+
+
+@pytest.mark.django_db
+def test_lead_mode_creates_a_lead_with_the_account_name_as_company(ingest, acme, org_settings):
+    org_settings.create_as = "lead"
+    org_settings.save()
+    activity = ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}])
+    lead = Lead.objects.get()
+    assert lead.company == "Acme" and lead.created_by_crmbridge
+    assert not Contact.objects.exists()
+    assert ContactDecision.objects.get(activity=activity).outcome == "created_lead"
+    row = OutboxItem.objects.get(sobject="Lead")
+    assert row.payload["Company"] == "Acme" and row.payload["LeadSource"] == "crmbridge"
+    assert ActivityLog.objects.get(activity=activity).lead == lead
+
+
+@pytest.mark.django_db
+def test_it_adds_a_contact_role_only_when_an_opportunity_matched(ingest, acme, acme_deal):
+    activity = ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}])
+    assert activity.opportunity == acme_deal
+    role = OpportunityContactRole.objects.get()
+    assert role.opportunity == acme_deal and role.contact.email == "jane.doe@acme.com"
+    assert OutboxItem.objects.filter(sobject="OpportunityContactRole").count() == 1
+
+
+@pytest.mark.django_db
+def test_it_adds_no_contact_role_without_an_opportunity(ingest, acme):
+    ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}])
+    assert Contact.objects.count() == 1
+    assert not OpportunityContactRole.objects.exists()
+    assert not OutboxItem.objects.filter(sobject="OpportunityContactRole").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind, sobject", [("email", "Task"), ("call", "Task"), ("meeting", "Event")])
+def test_it_logs_a_task_for_email_and_call_and_an_event_for_a_meeting(
+    ingest, acme, rep_sf, kind, sobject
+):
+    activity = ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}], kind=kind)
+    log = ActivityLog.objects.get(activity=activity)
+    assert log.sobject == sobject
+    row = OutboxItem.objects.get(crmbridge_id=log.crmbridge_id)
+    assert row.sobject == sobject
+    assert row.payload["Subject"] == "Hello"
+    assert row.payload["OwnerId"] == rep_sf.sf_id
+    assert row.payload["WhatId"] == acme.sf_id
+    assert row.payload["WhoId"]["$ref"] == f"accounts.contact:{log.contact.pk}"
+
+
+@pytest.mark.django_db
+def test_an_activity_sent_again_is_logged_once(ingest, acme):
+    ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}], ext="same")
+    ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}], ext="same")
+    assert ActivityLog.objects.count() == 1
+    assert OutboxItem.objects.filter(sobject="Task").count() == 1
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_existing_contact_gets_the_activity_logged_and_no_new_contact(ingest, acme):
+    existing = Contact.objects.create(
+        sf_id="003000000000001AAA", first_name="Jane", last_name="Doe",
+        email="jane.doe@acme.com", account=acme,
+    )  # fmt: skip
+    activity = ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}])
+    assert Contact.objects.count() == 1
+    decision = ContactDecision.objects.get(activity=activity)
+    assert decision.outcome == "existing_contact" and decision.contact == existing
+    row = OutboxItem.objects.get(sobject="Task")
+    assert row.payload["WhoId"] == existing.sf_id
+
+
+@pytest.mark.django_db
+def test_a_participant_with_a_lead_gets_the_activity_on_the_lead(ingest, acme):
+    lead = Lead.objects.create(
+        sf_id="00Q000000000001AAA", first_name="Jane", last_name="Doe",
+        email="jane.doe@acme.com", company="Acme",
+    )  # fmt: skip
+    activity = ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}])
+    assert not Contact.objects.exists()
+    assert ContactDecision.objects.get(activity=activity).outcome == "existing_lead"
+    log = ActivityLog.objects.get(activity=activity)
+    assert log.lead == lead
+    assert OutboxItem.objects.get(sobject="Task").payload["WhoId"] == lead.sf_id
+
+
+@pytest.fixture
+def jane_existing(acme):
+    return Contact.objects.create(
+        sf_id="003000000000002AAA", first_name="Jane", last_name="Doe",
+        email="jane.doe@acme.com", account=acme, title="Manager", phone="+1 555 0100",
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_attribute_updates_bring_a_newer_title_and_record_it(ingest, jane_existing, org_settings):
+    org_settings.auto_attribute_updates = True
+    org_settings.save()
+    ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "Director"}])
+    jane_existing.refresh_from_db()
+    assert jane_existing.title == "Director"
+    assert jane_existing.phone == "+1 555 0100"
+    change = ContactAttributeChange.objects.get(contact=jane_existing)
+    assert (change.field, change.old_value, change.new_value) == ("title", "Manager", "Director")
+    update = OutboxItem.objects.get(sobject="Contact")
+    assert update.operation == "update" and update.sf_id == jane_existing.sf_id
+    assert update.payload == {"Title": "Director"}
+
+
+@pytest.mark.django_db
+def test_attribute_updates_never_blank_a_field(ingest, jane_existing, org_settings):
+    org_settings.auto_attribute_updates = True
+    org_settings.save()
+    ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "", "phone": ""}])
+    jane_existing.refresh_from_db()
+    assert (jane_existing.title, jane_existing.phone) == ("Manager", "+1 555 0100")
+    assert not ContactAttributeChange.objects.exists()
+    assert not OutboxItem.objects.filter(sobject="Contact").exists()
+
+
+@pytest.mark.django_db
+def test_attribute_updates_are_off_unless_turned_on(ingest, jane_existing):
+    ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "Director"}])
+    jane_existing.refresh_from_db()
+    assert jane_existing.title == "Manager"
