@@ -1,0 +1,49 @@
+"""Reads of dialer configuration and runs (each a bounded number of queries)."""
+
+from django.db.models import Prefetch
+
+from .models import CallRun, DialerProject, FieldMapping, Integration, ResultCode, secret_hash
+
+
+def project_for_secret(*, secret: str) -> DialerProject | None:
+    """The project whose webhook secret this is (one indexed query), else None."""
+    if not secret:
+        return None
+    return DialerProject.objects.filter(secret_hash=secret_hash(secret)).first()
+
+
+def integration_for_code(*, project_id: int, code: str) -> Integration | None:
+    """The integration a result code triggers in a project, with its keys and mappings loaded
+    (three queries), or None."""
+    rc = (
+        ResultCode.objects.filter(project_id=project_id, code=code.strip())
+        .select_related("integration")
+        .first()
+    )
+    if rc is None:
+        return None
+    return (
+        Integration.objects.filter(pk=rc.integration_id)
+        .prefetch_related(
+            "secondary_keys",
+            Prefetch("field_mappings", queryset=FieldMapping.objects.order_by("id")),
+        )
+        .first()
+    )
+
+
+def result_code_conflicts(*, project_id: int, codes, exclude_integration_id=None) -> dict:
+    """{code: integration name} for the codes that another integration of the project has."""
+    codes = [c.strip() for c in codes if c and c.strip()]
+    if not codes:
+        return {}
+    taken = ResultCode.objects.filter(project_id=project_id, code__in=codes).select_related(
+        "integration"
+    )
+    if exclude_integration_id is not None:
+        taken = taken.exclude(integration_id=exclude_integration_id)
+    return {rc.code: rc.integration.name for rc in taken}
+
+
+def failed_run_count() -> int:
+    return CallRun.objects.filter(status=CallRun.Status.FAILED).count()
