@@ -1,0 +1,307 @@
+"""REST API of title classification: rules (CRUD), preview, impact, executive engagement.
+
+CSM and Admin roles only (a Rep gets 403).
+"""
+
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crmbridge.api import IsCsmOrAdmin
+
+from . import selectors, services
+from .engine import Rule, RuleSet, phrase_key, shadowed_rules
+from .models import VALUE_MAX_LENGTH, ClassificationRule, Dimension
+
+MAX_PREVIEW_TITLES = 10_000
+MAX_DRAFT_RULES = 20_000
+IMPACT_EXAMPLES = 20
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    warnings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClassificationRule
+        fields = [
+            "id",
+            "keyword",
+            "dimension",
+            "value",
+            "priority",
+            "active",
+            "note",
+            "created_at",
+            "updated_at",
+            "warnings",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Model.clean names the clashing rule; the unique constraint's own message would not.
+        validators = []
+
+    def get_warnings(self, obj):
+        return self.context.get("warnings", {}).get(obj.pk, [])
+
+    def create(self, validated_data):
+        rule, warnings = services.rule_create(user=self.context["request"].user, **validated_data)
+        self.context.setdefault("warnings", {})[rule.pk] = warnings
+        return rule
+
+    def update(self, instance, validated_data):
+        rule, warnings = services.rule_update(
+            rule=instance, user=self.context["request"].user, **validated_data
+        )
+        self.context.setdefault("warnings", {})[rule.pk] = warnings
+        return rule
+
+
+@extend_schema(tags=["classification"])
+class RuleViewSet(viewsets.ModelViewSet):
+    """Keyword rules. Filters: ?dimension=, ?active=true|false, ?search= (keyword or value)."""
+
+    serializer_class = RuleSerializer
+    permission_classes = [IsCsmOrAdmin]
+
+    def get_queryset(self):
+        qs = ClassificationRule.objects.order_by("dimension", "keyword", "id")
+        params = self.request.query_params
+        if params.get("dimension"):
+            qs = qs.filter(dimension=params["dimension"])
+        if params.get("active") in ("true", "false"):
+            qs = qs.filter(active=params["active"] == "true")
+        if params.get("search"):
+            from django.db.models import Q
+
+            term = params["search"]
+            qs = qs.filter(Q(keyword__icontains=term) | Q(value__icontains=term))
+        return qs
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context.setdefault("warnings", {})
+        return context
+
+    def perform_destroy(self, instance):
+        services.rule_delete(rule=instance, user=self.request.user)
+
+
+class DraftRuleSerializer(serializers.Serializer):
+    id = serializers.JSONField(
+        required=False, allow_null=True, help_text="An existing rule's id, or any label."
+    )
+    keyword = serializers.CharField(max_length=200, trim_whitespace=True)
+    dimension = serializers.ChoiceField(choices=Dimension.choices)
+    value = serializers.CharField(max_length=VALUE_MAX_LENGTH, trim_whitespace=True)
+    priority = serializers.IntegerField(default=0, min_value=-1_000_000, max_value=1_000_000)
+    active = serializers.BooleanField(default=True)
+
+    def validate_keyword(self, value):
+        if not phrase_key(value):
+            raise serializers.ValidationError(
+                "The keyword has no words (it is empty or only punctuation)."
+            )
+        return value
+
+    def validate_id(self, value):
+        if value is not None and not isinstance(value, int | str):
+            raise serializers.ValidationError("An id is a number or a string.")
+        return value
+
+
+class PreviewSerializer(serializers.Serializer):
+    titles = serializers.ListField(
+        child=serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False),
+        max_length=MAX_PREVIEW_TITLES,
+    )
+    rules = DraftRuleSerializer(many=True, required=False, max_length=MAX_DRAFT_RULES)
+
+
+def _draft_rules(drafts: list[dict]) -> list[Rule]:
+    rules = []
+    for index, draft in enumerate(drafts):
+        if not draft.get("active", True):
+            continue
+        rule_id = draft.get("id")
+        rules.append(
+            Rule(
+                draft["keyword"],
+                draft["dimension"],
+                draft["value"],
+                draft.get("priority", 0),
+                rule_id if rule_id is not None else f"draft-{index}",
+            )
+        )
+    return rules
+
+
+def _warnings(rules: list[Rule]) -> list[str]:
+    return [
+        f"Rule {item.rule.keyword!r} ({item.rule.dimension}, id {item.rule.id!r}) can never win: "
+        f"{item.reason}."
+        for item in shadowed_rules(rules)
+    ]
+
+
+@extend_schema(tags=["classification"], request=PreviewSerializer)
+class PreviewView(APIView):
+    """Classify up to 10,000 titles with the active rules, or with a draft set of `rules`.
+
+    A draft rule without an id is reported as "draft-<its index in rules>".
+    """
+
+    permission_classes = [IsCsmOrAdmin]
+
+    def post(self, request):
+        serializer = PreviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        warnings: list[str] = []
+        if "rules" in data:
+            rules = _draft_rules(data["rules"])
+            ruleset = RuleSet.compile(rules, cache_size=0)
+            warnings = _warnings(rules)
+        else:
+            ruleset = selectors.active_ruleset()
+        results = []
+        for title, result in zip(
+            data["titles"], ruleset.classify_many(data["titles"]), strict=True
+        ):
+            results.append(
+                {
+                    "title": title,
+                    "department": result.department_value,
+                    "seniority": result.seniority_value,
+                    "department_rule": result.department.id if result.department else None,
+                    "seniority_rule": result.seniority.id if result.seniority else None,
+                }
+            )
+        return Response({"results": results, "warnings": warnings})
+
+
+class ImpactSerializer(DraftRuleSerializer):
+    delete = serializers.BooleanField(
+        default=False, help_text="With the id of an existing rule: the impact of deleting it."
+    )
+
+
+def impact_of(*, draft: dict) -> dict:
+    """How many existing Contacts a draft rule would change, with examples before/after.
+
+    The draft replaces the active rule with the same id (or is added). Compares, for the draft's
+    dimension, each contact's value under the active rules with its value under the draft set.
+    """
+    from accounts.models import Contact
+
+    dimension = draft["dimension"]
+    current = selectors.active_rules()
+    draft_id = draft.get("id")
+    others = [r for r in current if draft_id is None or r.id != draft_id]
+    replaced = [r for r in current if draft_id is not None and r.id == draft_id]
+    if draft.get("delete") or not draft.get("active", True):
+        draft_rules = others
+        new_rule = None
+    else:
+        new_rule = Rule(
+            draft["keyword"],
+            dimension,
+            draft["value"],
+            draft.get("priority", 0),
+            draft_id if draft_id is not None else "draft",
+        )
+        draft_rules = others + [new_rule]
+    dims = {dimension} | {r.dimension for r in replaced}
+    before_set = RuleSet.compile(current, cache_size=0)
+    after_set = RuleSet.compile(draft_rules, cache_size=0)
+    rows = (
+        Contact.objects.filter(is_deleted=False)
+        .exclude(title="")
+        .values("title")
+        .annotate(n=Count("id"))
+        .order_by("-n", "title")
+    )
+    changed_contacts = 0
+    changed_titles = 0
+    examples = []
+    for row in rows.iterator(chunk_size=5000):
+        before = before_set.classify(row["title"])
+        after = after_set.classify(row["title"])
+        diff = {d: (before.value(d), after.value(d)) for d in dims}
+        if all(b == a for b, a in diff.values()):
+            continue
+        changed_titles += 1
+        changed_contacts += row["n"]
+        if len(examples) < IMPACT_EXAMPLES:
+            examples.append(
+                {
+                    "title": row["title"],
+                    "contacts": row["n"],
+                    "before": {d: b for d, (b, a) in diff.items()},
+                    "after": {d: a for d, (b, a) in diff.items()},
+                }
+            )
+    warnings = []
+    if new_rule is not None:
+        same_phrase = [r for r in draft_rules if r.dimension == dimension]
+        warnings = [
+            f"Rule {item.rule.keyword!r} can never win: {item.reason}."
+            for item in shadowed_rules(same_phrase)
+            if item.rule.id == new_rule.id or (item.by is not None and item.by.id == new_rule.id)
+        ]
+    return {
+        "contacts_changing": changed_contacts,
+        "titles_changing": changed_titles,
+        "examples": examples,
+        "warnings": warnings,
+    }
+
+
+@extend_schema(tags=["classification"], request=ImpactSerializer)
+class ImpactView(APIView):
+    """A draft rule: how many existing Contacts would change, and twenty examples before/after."""
+
+    permission_classes = [IsCsmOrAdmin]
+
+    def post(self, request):
+        serializer = ImpactSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(impact_of(draft=serializer.validated_data))
+
+
+def _id_list(raw: str | None):
+    if raw is None or raw == "":
+        return None
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise serializers.ValidationError({"detail": "ids are comma-separated integers"}) from None
+
+
+@extend_schema(tags=["classification"])
+class ExecutiveEngagedView(APIView):
+    """Executives engaged per Account and Opportunity. ?accounts=1,2&opportunities=3 to limit."""
+
+    permission_classes = [IsCsmOrAdmin]
+
+    def get(self, request):
+        found = selectors.executive_engaged(
+            account_ids=_id_list(request.query_params.get("accounts")),
+            opportunity_ids=_id_list(request.query_params.get("opportunities")),
+        )
+
+        def listing(groups, key):
+            return [
+                {key: group_id, "executives_engaged": entry["count"], "contacts": entry["contacts"]}
+                for group_id, entry in sorted(groups.items())
+            ]
+
+        return Response(
+            {
+                "since": found["since"],
+                "executive_values": found["executive_values"],
+                "accounts": listing(found["accounts"], "account"),
+                "opportunities": listing(found["opportunities"], "opportunity"),
+            },
+            status=status.HTTP_200_OK,
+        )

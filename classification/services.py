@@ -1,0 +1,334 @@
+"""Writes of title classification: rules, values, rule packs, re-classification of Contacts.
+
+Every rule change goes through here: it validates (model ``clean``), bumps the rule-set version and
+queues (on commit) one re-classification of existing Contacts, so nobody ever recalculates by hand.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import selectors
+from .engine import RuleSet, load_rulepack, shadowed_rules
+from .models import (
+    SALESFORCE_FIELDS,
+    VALUE_MAX_LENGTH,
+    ClassificationRule,
+    ClassificationSettings,
+    ClassificationValue,
+    Dimension,
+    ReclassificationRun,
+    RuleSetVersion,
+)
+
+log = logging.getLogger(__name__)
+
+RULE_FIELDS = ("keyword", "dimension", "value", "priority", "active", "note")
+STARTER_PACKS = {"seniority": "seniority_starter", "department": "department_examples"}
+BATCH_SIZE = 2000
+
+
+# -- classification of one title ---------------------------------------------------------------
+
+
+def classify_contact_fields(*, title, ruleset: RuleSet | None = None) -> tuple:
+    """(department, seniority) for a Contact's title under the active rules; None = unclassified.
+
+    One query (the rule-set version) unless `ruleset` is given; classifying does no query.
+    """
+    result = (ruleset or selectors.active_ruleset()).classify(title or "")
+    return result.department_value, result.seniority_value
+
+
+# -- values ------------------------------------------------------------------------------------
+
+
+def value_ensure(
+    *, dimension: str, value: str, source: str = ClassificationValue.Source.CSM
+) -> ClassificationValue:
+    value = (value or "").strip()[:VALUE_MAX_LENGTH]
+    obj, _ = ClassificationValue.objects.get_or_create(
+        dimension=dimension, value=value, defaults={"source": source}
+    )
+    return obj
+
+
+def classification_values_refresh_from_salesforce() -> dict:
+    """Pull the Contact picklists (Department, Seniority__c) into the value lists.
+
+    Values already known are kept (a CSM's value that Salesforce also has becomes a Salesforce
+    value). Returns {"department": [added...], "seniority": [added...]}.
+    Raises integrations.salesforce.SalesforceError when Salesforce cannot be reached.
+    """
+    from integrations.salesforce import get_client
+
+    fields = {f["name"]: f for f in get_client().describe("Contact")["fields"]}
+    added: dict = {}
+    for dimension, sf_field in SALESFORCE_FIELDS.items():
+        added[str(dimension)] = []
+        field = fields.get(sf_field)
+        if field is None:
+            continue
+        for entry in field.get("picklistValues") or []:
+            if not entry.get("active", True):
+                continue
+            value = (entry.get("value") or "").strip()
+            if not value:
+                continue
+            obj, created = ClassificationValue.objects.get_or_create(
+                dimension=dimension,
+                value=value[:VALUE_MAX_LENGTH],
+                defaults={"source": ClassificationValue.Source.SALESFORCE},
+            )
+            if created:
+                added[str(dimension)].append(obj.value)
+            elif obj.source != ClassificationValue.Source.SALESFORCE:
+                obj.source = ClassificationValue.Source.SALESFORCE
+                obj.save(update_fields=["source"])
+    return added
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+
+def rule_warnings(*, rule: ClassificationRule) -> list[str]:
+    """Why `rule` can never win (or beats another rule that then never wins), in words."""
+    if not rule.active:
+        return []
+    others = ClassificationRule.objects.filter(active=True, dimension=rule.dimension)
+    others = others.exclude(pk=rule.pk) if rule.pk else others
+    engine_rules = [r.as_engine_rule() for r in others] + [rule.as_engine_rule()]
+    warnings = []
+    for shadowed in shadowed_rules(engine_rules):
+        if shadowed.rule.id == rule.pk or (shadowed.by is not None and shadowed.by.id == rule.pk):
+            warnings.append(f"Rule {shadowed.rule.keyword!r} can never win: {shadowed.reason}.")
+    return warnings
+
+
+def rules_changed(*, reason: str) -> ReclassificationRun:
+    """A rule changed: bump the version and queue re-classification (on commit)."""
+    RuleSetVersion.objects.get_or_create(pk=RuleSetVersion.SINGLETON_PK)
+    RuleSetVersion.objects.filter(pk=RuleSetVersion.SINGLETON_PK).update(
+        version=F("version") + 1, changed_at=timezone.now()
+    )
+    selectors.active_ruleset_forget()
+    return reclassification_enqueue(reason=reason)
+
+
+def _rule_save(*, rule: ClassificationRule, user) -> ClassificationRule:
+    rule.full_clean(exclude=["created_by", "updated_by"])
+    if user is not None and getattr(user, "pk", None):
+        if rule.pk is None:
+            rule.created_by = user
+        rule.updated_by = user
+    rule._change_reason = None
+    rule.save()
+    value_ensure(dimension=rule.dimension, value=rule.value)
+    return rule
+
+
+@transaction.atomic
+def rule_create(*, user=None, **fields) -> tuple[ClassificationRule, list[str]]:
+    """Create a rule. Returns (rule, warnings). Raises ValidationError."""
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown rule fields: {sorted(unknown)}")
+    rule = _rule_save(rule=ClassificationRule(**fields), user=user)
+    rules_changed(reason=f"rule #{rule.pk} {rule.keyword!r} added")
+    return rule, rule_warnings(rule=rule)
+
+
+@transaction.atomic
+def rule_update(
+    *, rule: ClassificationRule, user=None, **changes
+) -> tuple[ClassificationRule, list[str]]:
+    """Change a rule. Returns (rule, warnings). Raises ValidationError."""
+    unknown = set(changes) - set(RULE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown rule fields: {sorted(unknown)}")
+    for name, value in changes.items():
+        setattr(rule, name, value)
+    _rule_save(rule=rule, user=user)
+    rules_changed(reason=f"rule #{rule.pk} {rule.keyword!r} changed")
+    return rule, rule_warnings(rule=rule)
+
+
+@transaction.atomic
+def rule_delete(*, rule: ClassificationRule, user=None) -> None:
+    label = f"rule #{rule.pk} {rule.keyword!r} deleted"
+    rule.delete()
+    rules_changed(reason=label)
+
+
+@transaction.atomic
+def rules_delete(*, rules, user=None) -> int:
+    """Delete several rules; one version bump and one re-classification."""
+    rules = list(rules)
+    for rule in rules:
+        rule.delete()
+    if rules:
+        rules_changed(reason=f"{len(rules)} rules deleted")
+    return len(rules)
+
+
+@transaction.atomic
+def rules_set_active(*, rules, active: bool, user=None) -> int:
+    changed = 0
+    for rule in rules:
+        if rule.active != active:
+            rule.active = active
+            if user is not None and getattr(user, "pk", None):
+                rule.updated_by = user
+            rule.save()
+            changed += 1
+    if changed:
+        rules_changed(reason=f"{changed} rules {'activated' if active else 'deactivated'}")
+    return changed
+
+
+@transaction.atomic
+def rulepack_load(*, name: str, user=None) -> dict:
+    """Load a bundled rule pack (idempotent: phrases already present are left as they are).
+
+    Returns {"created": n, "skipped": n}.
+    """
+    existing = set(ClassificationRule.objects.values_list("dimension", "phrase"))
+    created = skipped = 0
+    for data in load_rulepack(name):
+        rule = ClassificationRule(
+            keyword=data["keyword"],
+            dimension=data["dimension"],
+            value=data["value"],
+            priority=int(data.get("priority") or 0),
+            note=data.get("note", ""),
+        )
+        rule.keyword = rule.keyword.strip()
+        key = (rule.dimension, " ".join(rule.as_engine_rule().words))
+        if key in existing or not key[1]:
+            skipped += 1
+            continue
+        existing.add(key)
+        _rule_save(rule=rule, user=user)
+        created += 1
+    if created:
+        rules_changed(reason=f"rule pack {name!r} loaded ({created} rules)")
+    return {"created": created, "skipped": skipped}
+
+
+# -- re-classification of existing Contacts ----------------------------------------------------
+
+
+def reclassification_enqueue(*, reason: str) -> ReclassificationRun:
+    """Queue one re-classification run on commit; a run still queued absorbs later changes."""
+    pending = ReclassificationRun.objects.filter(state=ReclassificationRun.State.QUEUED).first()
+    if pending is not None:
+        return pending
+    run = ReclassificationRun.objects.create(reason=reason[:255])
+
+    def enqueue():
+        from django_q.tasks import async_task
+
+        async_task(
+            "classification.tasks.reclassify_contacts", run.pk, task_name=f"reclassify-{run.pk}"
+        )
+
+    transaction.on_commit(enqueue)
+    return run
+
+
+def contacts_reclassify(*, run_id: int, batch_size: int = BATCH_SIZE) -> ReclassificationRun:
+    """Classify every Contact with the active rules, in batches by id.
+
+    Writes only Contacts whose department or seniority changes (bulk_update) and queues each
+    one's Salesforce update through the outbox, in the same transaction as its batch. Progress is
+    recorded on the run after every batch.
+    """
+    from accounts.models import Contact
+    from integrations.sync.outbox import outbox_enqueue
+
+    claimed = ReclassificationRun.objects.filter(
+        pk=run_id, state=ReclassificationRun.State.QUEUED
+    ).update(state=ReclassificationRun.State.RUNNING, started_at=timezone.now())
+    run = ReclassificationRun.objects.get(pk=run_id)
+    if not claimed:
+        return run  # already taken by another worker, or finished
+    try:
+        ruleset = selectors.active_ruleset()
+        clear_unmatched = ClassificationSettings.load().clear_unmatched
+        contacts = Contact.objects.filter(is_deleted=False)
+        run.ruleset_version = ruleset.version
+        run.total = contacts.count()
+        run.save(update_fields=["ruleset_version", "total"])
+        last_id = 0
+        fields = ("id", "title", "department", "seniority", "sf_id", "crmbridge_id")
+        while True:
+            batch = list(contacts.filter(id__gt=last_id).order_by("id").only(*fields)[:batch_size])
+            if not batch:
+                break
+            last_id = batch[-1].id
+            changed = []
+            for contact in batch:
+                department, seniority = classify_contact_fields(
+                    title=contact.title, ruleset=ruleset
+                )
+                if not clear_unmatched:
+                    department = department if department is not None else contact.department
+                    seniority = seniority if seniority is not None else contact.seniority
+                if (department, seniority) != (contact.department, contact.seniority):
+                    contact.department, contact.seniority = department, seniority
+                    changed.append(contact)
+            with transaction.atomic():
+                queued = 0
+                if changed:
+                    Contact.objects.bulk_update(changed, ["department", "seniority"])
+                    for contact in changed:
+                        queued += _outbox_contact_update(contact, outbox_enqueue)
+                ReclassificationRun.objects.filter(pk=run.pk).update(
+                    processed=F("processed") + len(batch),
+                    changed=F("changed") + len(changed),
+                    outbox_queued=F("outbox_queued") + queued,
+                )
+        ReclassificationRun.objects.filter(pk=run.pk).update(
+            state=ReclassificationRun.State.DONE, finished_at=timezone.now()
+        )
+    except Exception as exc:
+        log.exception("re-classification run %s failed", run_id)
+        ReclassificationRun.objects.filter(pk=run.pk).update(
+            state=ReclassificationRun.State.FAILED,
+            finished_at=timezone.now(),
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _outbox_contact_update(contact, outbox_enqueue) -> int:
+    from integrations.models import OutboxItem
+
+    payload = {
+        SALESFORCE_FIELDS[Dimension.DEPARTMENT]: contact.department,
+        SALESFORCE_FIELDS[Dimension.SENIORITY]: contact.seniority,
+    }
+    if contact.sf_id:
+        outbox_enqueue(sobject="Contact", sf_id=contact.sf_id, payload=payload, local=contact)
+        return 1
+    if contact.crmbridge_id:
+        outbox_enqueue(
+            sobject="Contact",
+            crmbridge_id=contact.crmbridge_id,
+            payload=payload,
+            local=contact,
+            operation=OutboxItem.Operation.UPSERT,
+        )
+        return 1
+    return 0
+
+
+def validation_messages(exc: ValidationError) -> list[str]:
+    """A ValidationError as a flat list of sentences (for admin messages and import rows)."""
+    if hasattr(exc, "error_dict"):
+        return [f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs]
+    return list(exc.messages)
