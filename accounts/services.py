@@ -9,7 +9,7 @@ import datetime
 
 from django.db import IntegrityError, transaction
 
-from integrations.sync.outbox import outbox_enqueue, outbox_reference
+from integrations.sync.outbox import CREATE_ONLY_KEY, outbox_enqueue, outbox_reference
 
 from .models import Contact, Lead, OpportunityContactRole, new_crmbridge_id
 
@@ -172,6 +172,8 @@ def opportunity_contact_role_create(*, opportunity, contact) -> OpportunityConta
                 payload={
                     "OpportunityId": outbox_reference(opportunity),
                     "ContactId": outbox_reference(contact),
+                    # Salesforce never updates OpportunityId: a re-sent upsert leaves it out.
+                    CREATE_ONLY_KEY: ["OpportunityId"],
                 },
                 crmbridge_id=role.crmbridge_id,
                 local=role,

@@ -24,6 +24,14 @@ integrations/sync/push.py)
   Id yet comes back with `resolved[i].waiting_for` non-empty (the "$ref" strings): the pusher must
   not send it, and leaves it for a later push (pending, with next_attempt_at), where the parent
   has its Id; after its finite attempts it fails with error_code "PARENT_NOT_PUSHED".
+* Create-only fields. Some fields can be set when a record is created but never updated
+  (OpportunityContactRole.OpportunityId). An upsert that is sent again after its answer was lost
+  becomes an update, and Salesforce rejects it with INVALID_FIELD_FOR_INSERT_UPDATE naming those
+  fields. Such payloads list them under "$create_only": {"OpportunityId": ..., "ContactId": ...,
+  "$create_only": ["OpportunityId"]}. `outbox_payloads_resolve` removes the key and gives the list
+  as `resolved[i].create_only`; when an upsert fails with INVALID_FIELD_FOR_INSERT_UPDATE and every
+  field named is in that list, the record exists already: the pusher sends it again without those
+  fields (which gives it the record's Id) instead of failing the row.
 * Rows whose mirror row is an `activities.ActivityLog` (Task / Event) have `local_ref` like
   "activities.activitylog:7": the pusher writes the Task's / Event's Id to its `sf_id` as for any
   mirror row.
@@ -75,6 +83,7 @@ def outbox_enqueue(
 # -- references to parents in a payload (see PAYLOAD FORMAT in the module docstring) --------
 
 REF_KEY = "$ref"
+CREATE_ONLY_KEY = "$create_only"
 POLYMORPHIC_FIELDS = frozenset({"WhoId", "WhatId"})
 
 
@@ -94,11 +103,12 @@ def outbox_reference(obj) -> str | dict:
 class ResolvedPayload:
     """A payload ready to send, and the references it still waits for (empty: send it)."""
 
-    __slots__ = ("payload", "waiting_for")
+    __slots__ = ("create_only", "payload", "waiting_for")
 
-    def __init__(self, payload: dict, waiting_for: list[str]):
+    def __init__(self, payload: dict, waiting_for: list[str], create_only=()):
         self.payload = payload
         self.waiting_for = waiting_for
+        self.create_only = list(create_only)
 
     def __repr__(self):
         return f"ResolvedPayload({self.payload!r}, waiting_for={self.waiting_for!r})"
@@ -130,6 +140,8 @@ def outbox_payloads_resolve(payloads: list[dict]) -> list[ResolvedPayload]:
     for payload in payloads:
         clean, waiting = {}, []
         for field, value in payload.items():
+            if field == CREATE_ONLY_KEY:
+                continue
             if not _is_reference(value):
                 clean[field] = value
             elif value[REF_KEY] in known:
@@ -138,5 +150,5 @@ def outbox_payloads_resolve(payloads: list[dict]) -> list[ResolvedPayload]:
                 waiting.append(value[REF_KEY])
             else:
                 clean[field.removesuffix("Id")] = {"Crmbridge_Id__c": value["crmbridge_id"]}
-        out.append(ResolvedPayload(clean, waiting))
+        out.append(ResolvedPayload(clean, waiting, payload.get(CREATE_ONLY_KEY, ())))
     return out

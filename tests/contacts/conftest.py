@@ -49,7 +49,7 @@ def default_profile(db):
 
 
 @pytest.fixture
-def ingest(rep_user, rep_sf, org_settings):
+def ingest(rep_user, org_settings):
     """ingest(participants, kind="email", body="", ext="a1", ...) -> the Activity."""
 
     def run(participants, *, kind="email", body="", ext=None, subject="Hello", owner=None):
@@ -60,8 +60,7 @@ def ingest(rep_user, rep_sf, org_settings):
             "owner": (owner or rep_user).email,
             "subject": subject,
             "body": body,
-            "participants": [{"email": (owner or rep_user).email, "role": "from"}]
-            + participants
+            "participants": [{"email": (owner or rep_user).email, "role": "from"}] + participants
             if kind != "email" or not any(p.get("role") == "from" for p in participants)
             else participants + [{"email": (owner or rep_user).email, "role": "to"}],
         }

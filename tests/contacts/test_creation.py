@@ -113,7 +113,9 @@ def test_it_adds_no_contact_role_without_an_opportunity(ingest, acme):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kind, sobject", [("email", "Task"), ("call", "Task"), ("meeting", "Event")])
+@pytest.mark.parametrize(
+    "kind, sobject", [("email", "Task"), ("call", "Task"), ("meeting", "Event")]
+)
 def test_it_logs_a_task_for_email_and_call_and_an_event_for_a_meeting(
     ingest, acme, rep_sf, kind, sobject
 ):
