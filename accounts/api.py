@@ -22,6 +22,8 @@ class AccountDomainSerializer(serializers.ModelSerializer):
         model = AccountDomain
         fields = ["id", "account", "domain", "source", "created_at"]
         read_only_fields = ["source", "created_at"]
+        # domain_services says why a domain cannot be added (including "already there").
+        validators = []
 
     def create(self, validated_data):
         return domain_services.account_domain_add(
