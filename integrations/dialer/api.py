@@ -173,11 +173,16 @@ class FieldMappingSerializer(serializers.Serializer):
 
 class IntegrationSerializer(serializers.ModelSerializer):
     action = serializers.ChoiceField(choices=Action.choices)
-    result_codes = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    result_codes = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, write_only=True
+    )
     secondary_keys = SecondaryKeySerializer(many=True, required=False)
     field_mappings = FieldMappingSerializer(many=True, required=False)
     email_on_error = serializers.ListField(
-        child=serializers.EmailField(), required=False, help_text="Recipients of error e-mails."
+        child=serializers.EmailField(),
+        required=False,
+        write_only=True,
+        help_text="Recipients of error e-mails.",
     )
     warnings = serializers.SerializerMethodField()
 
