@@ -1,0 +1,1 @@
+from . import admin_diagnostics  # noqa: F401  (contact decisions, "Why no Contact?")

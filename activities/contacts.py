@@ -83,7 +83,9 @@ def _check(code, passed, message, **detail):
     return {"code": code, "passed": bool(passed), "message": message, "detail": detail}
 
 
-def evaluate_gates(*, settings, profile, activity, account, details, email) -> list[dict]:
+def evaluate_gates(
+    *, settings, profile, activity, account, details, email, participant_reason=""
+) -> list[dict]:
     """The gates for one participant, each passed or failed, in words. Pure."""
     checks = [
         _check(
@@ -133,6 +135,7 @@ def evaluate_gates(*, settings, profile, activity, account, details, email) -> l
                 f"The activity is not matched to an Account: {reason}",
                 match_status=activity.match_status,
                 match_reason=activity.match_reason,
+                participant_reason=participant_reason,
             )
         )
     values = {
@@ -165,7 +168,7 @@ def evaluate_gates(*, settings, profile, activity, account, details, email) -> l
     return checks
 
 
-def _sender_body(activity, participant) -> str:
+def sender_body(activity, participant) -> str:
     if activity.kind == Activity.Kind.EMAIL and participant.role == Participant.Role.FROM:
         return activity.body or ""
     return ""
@@ -259,7 +262,7 @@ def _process(ids, result: ProcessResult) -> None:
             details = person_details(
                 email=p.email,
                 display_name=p.name,
-                body=_sender_body(activity, p),
+                body=sender_body(activity, p),
                 title=p.title,
                 phone=p.phone,
                 country=p.country,
@@ -311,6 +314,7 @@ def _process(ids, result: ProcessResult) -> None:
                     account=account,
                     details=details,
                     email=p.email,
+                    participant_reason=p.match_reason,
                 )
                 decision.checks = checks
                 if all(c["passed"] for c in checks):

@@ -9,3 +9,4 @@ router = SimpleRouter()
 router.register("activities", api.ActivityViewSet, basename="activity")
 
 urlpatterns = [path("", include(router.urls))]
+urlpatterns.append(path("", include("activities.diagnostics_urls")))

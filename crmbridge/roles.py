@@ -22,6 +22,7 @@ REP_PERMISSIONS = (
     "activities.view_activity",
     "activities.change_activity",
     "activities.view_participant",
+    "activities.view_contactdecision",
     "accounts.view_account",
     "accounts.view_opportunity",
 )
