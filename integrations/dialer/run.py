@@ -297,9 +297,11 @@ class Runner:
             contact["AccountId"] = account_id
         res = self.client.upsert("Contact", EXTERNAL_ID, self.run.external_id("Contact"), contact)
         self._touch("Contact", res["id"], "created")
-        self._write_opportunity(opp_plan, account_id)
-        return f"Created Contact {res['id']}" + (
-            f" on Account {account_id}." if account_id else " with no Account."
+        opportunity = self._write_opportunity(opp_plan, account_id)
+        return (
+            f"Created Contact {res['id']}"
+            + (f" on Account {account_id}" if account_id else " with no Account")
+            + (f"; {opportunity}." if opportunity else ".")
         )
 
     def _account_updates(self) -> dict:
@@ -344,15 +346,15 @@ class Runner:
         self._check_create("Opportunity", values)
         return ("create", None)
 
-    def _write_opportunity(self, plan, account_id) -> None:
+    def _write_opportunity(self, plan, account_id) -> str:
         if plan is None:
-            return
+            return ""
         values = self.values("Opportunity")
         kind, opp_id = plan
         if kind == "update":
             self.client.update("Opportunity", opp_id, values)
             self._touch("Opportunity", opp_id, "updated")
-            return
+            return f"updated Opportunity {opp_id}"
         res = self.client.upsert(
             "Opportunity",
             EXTERNAL_ID,
@@ -360,6 +362,7 @@ class Runner:
             {**values, "AccountId": account_id},
         )
         self._touch("Opportunity", res["id"], "created")
+        return f"created Opportunity {res['id']}"
 
     # -- convert ----------------------------------------------------------------------------
     def _convert(self, match: Match) -> str:
@@ -387,7 +390,11 @@ class Runner:
             if updates:
                 self.client.update("Account", account_id, updates)
                 self._touch("Account", account_id, "updated")
-            self._write_opportunity(self._plan_opportunity(account_id, "link"), account_id)
+            opportunity = self._write_opportunity(
+                self._plan_opportunity(account_id, "link"), account_id
+            )
+            if opportunity:
+                return f"Converted Lead {lead_id} to Contact {contact_id}; {opportunity}."
         return f"Converted Lead {lead_id} to Contact {contact_id}."
 
 
@@ -405,8 +412,9 @@ def converted_status(client: SalesforceClient) -> str:
 
 
 def find_account(client: SalesforceClient, *, name=None, website=None, email=None) -> str | None:
-    """The Salesforce Id of the Account a call belongs to: by domain or company name in
-    crmbridge's mirror when the accounts app offers it, else by exact Name in Salesforce (the
+    """The Salesforce Id of the Account a call belongs to, as activity matching finds it: by
+    domain (the Website, else the e-mail's; personal mail domains never match; one Account on
+    the domain) or by company name in crmbridge's mirror, else by exact Name in Salesforce (the
     earliest created). None when nothing matches."""
     found = _mirror_account(name=name, website=website, email=email)
     if found:
@@ -420,27 +428,24 @@ def find_account(client: SalesforceClient, *, name=None, website=None, email=Non
 
 
 def _mirror_account(*, name, website, email) -> str | None:
-    try:
-        from accounts import domains as account_domains
-        from accounts import selectors as account_selectors
-    except ImportError:
-        return None
-    for_domains = getattr(account_selectors, "accounts_for_domains", None)
-    registered = getattr(account_domains, "registered_domain", None)
-    candidates = []
-    if website:
-        candidates.append(str(website))
-    if email and "@" in str(email):
-        candidates.append(str(email).rsplit("@", 1)[1])
-    if for_domains and registered:
-        domains = [d for d in (registered(c) for c in candidates) if d]
-        if domains:
-            accounts = [a for a in for_domains(domains=domains) if getattr(a, "sf_id", None)]
+    from accounts.domains import is_personal_domain, registered_domain
+    from accounts.selectors import account_for_company_name, accounts_for_domains
+    from crmbridge.models import GlobalSettings
+
+    extra = GlobalSettings.load().extra_personal_domains or ()
+    domains = []
+    for value in (website, email):
+        domain = registered_domain(str(value)) if value else None
+        if domain and domain not in domains and not is_personal_domain(domain, extra=extra):
+            domains.append(domain)
+    if domains:
+        by_domain = accounts_for_domains(domains=domains)
+        for domain in domains:
+            accounts = [a for a in by_domain.get(domain, []) if a.sf_id]
             if len(accounts) == 1:
                 return accounts[0].sf_id
-    by_name = getattr(account_selectors, "account_for_company_name", None)
-    if by_name and name:
-        account = by_name(name=str(name))
-        if account is not None and getattr(account, "sf_id", None):
+    if name:
+        account = account_for_company_name(name=str(name))
+        if account is not None and account.sf_id:
             return account.sf_id
     return None
