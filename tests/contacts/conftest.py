@@ -45,7 +45,18 @@ def acme_deal(acme, rep_sf):
 
 @pytest.fixture
 def default_profile(db):
-    return ConfigurationProfile.objects.create(name="Everyone", is_default=True)
+    """default_profile(enabled=False): the default Configuration Profile (a new organisation
+    has one), switched on or off."""
+    return _default_profile
+
+
+def _default_profile(*, enabled=True, name="Everyone"):
+    profile = ConfigurationProfile.objects.filter(is_default=True).first()
+    if profile is None:
+        profile = ConfigurationProfile(is_default=True)
+    profile.name, profile.contact_creation_enabled = name, enabled
+    profile.save()
+    return profile
 
 
 @pytest.fixture

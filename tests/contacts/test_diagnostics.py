@@ -3,18 +3,16 @@
 import pytest
 from django.urls import reverse
 
-from crmbridge.models import ConfigurationProfile
-
 URL = "/api/v1/diagnostics/contact-creation/"
 
 
 @pytest.mark.django_db
-def test_it_explains_each_failed_check_in_words(ingest, acme, api_as, admin_member, org_settings):
+def test_it_explains_each_failed_check_in_words(
+    ingest, acme, api_as, admin_member, org_settings, default_profile
+):
     org_settings.required_contact_fields = ["phone"]
     org_settings.save()
-    ConfigurationProfile.objects.create(
-        name="Everyone", is_default=True, contact_creation_enabled=False
-    )
+    default_profile(enabled=False)
     ingest([{"email": "jane@acme.com", "name": "Jane"}], subject="Pricing")
     answer = api_as(admin_member).get(URL, {"email": "Jane@acme.com"}).json()
     (row,) = answer["activities"]

@@ -41,10 +41,8 @@ def test_it_records_creation_disabled_globally_alone(ingest, acme, org_settings)
 
 
 @pytest.mark.django_db
-def test_it_records_creation_disabled_on_the_default_profile(ingest, acme):
-    ConfigurationProfile.objects.create(
-        name="Everyone", is_default=True, contact_creation_enabled=False
-    )
+def test_it_records_creation_disabled_on_the_default_profile(ingest, acme, default_profile):
+    default_profile(enabled=False)
     decision = decision_for(ingest([JANE]))
     assert failed(decision) == ["creation_disabled_on_profile"]
     assert decision.profile_name == "Everyone"
@@ -52,10 +50,8 @@ def test_it_records_creation_disabled_on_the_default_profile(ingest, acme):
 
 
 @pytest.mark.django_db
-def test_the_owners_own_profile_overrides_the_default(ingest, acme, rep_user):
-    ConfigurationProfile.objects.create(
-        name="Everyone", is_default=True, contact_creation_enabled=False
-    )
+def test_the_owners_own_profile_overrides_the_default(ingest, acme, rep_user, default_profile):
+    default_profile(enabled=False)
     team = ConfigurationProfile.objects.create(name="EMEA", contact_creation_enabled=True)
     ProfileMembership.objects.create(user=rep_user, profile=team)
     decision = decision_for(ingest([JANE]))
