@@ -1,0 +1,330 @@
+"""Admin for CSMs: rules (try a title, CSV import/export, history, starter pack), values,
+settings, re-classification runs, the unclassified-titles queue and executive engagement."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from crmbridge import attention
+from crmbridge.roles import ADMIN, CSM, has_role
+
+from . import selectors, services
+from .models import (
+    ClassificationRule,
+    ClassificationSettings,
+    ClassificationValue,
+    Dimension,
+    ReclassificationRun,
+)
+from .resources import ClassificationRuleResource
+
+
+def _explanation_rows(explanation):
+    """The engine's explanation as plain rows for the template (it escapes them)."""
+    rows = []
+    for dim in explanation:
+        rows.append(
+            {
+                "dimension": dim.dimension,
+                "value": dim.value,
+                "reason": dim.reason,
+                "matches": [
+                    {
+                        "rule_id": match.rule.id,
+                        "keyword": match.rule.keyword,
+                        "value": match.rule.value,
+                        "priority": match.rule.priority,
+                        "start": match.start,
+                        "words": match.words,
+                        "lost_because": match.lost_because,
+                    }
+                    for match in dim.matches
+                ],
+            }
+        )
+    return rows
+
+
+@admin.register(ClassificationRule)
+class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    resource_classes = [ClassificationRuleResource]
+    change_list_template = "admin/classification/classificationrule/change_list.html"
+    list_display = [
+        "keyword",
+        "dimension",
+        "value",
+        "priority",
+        "active",
+        "updated_at",
+        "updated_by",
+    ]
+    list_filter = ["dimension", "active", "value"]
+    search_fields = ["keyword", "value", "note"]
+    list_select_related = ["updated_by"]
+    show_full_result_count = False
+    list_per_page = 100
+    fields = ["keyword", "dimension", "value", "priority", "active", "note"]
+    readonly_fields = []
+    actions = ["activate_rules", "deactivate_rules"]
+
+    # -- saving goes through the services (version bump, re-classification) ----------------
+    def save_model(self, request, obj, form, change):
+        for warning in services.rule_save(rule=obj, user=request.user):
+            self.message_user(request, warning, messages.WARNING)
+
+    def delete_model(self, request, obj):
+        services.rule_delete(rule=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.rules_delete(rules=queryset, user=request.user)
+
+    @admin.action(description="Activate selected rules", permissions=["change"])
+    def activate_rules(self, request, queryset):
+        n = services.rules_set_active(rules=queryset, active=True, user=request.user)
+        self.message_user(request, f"{n} rules activated; contacts are being re-classified.")
+
+    @admin.action(description="Deactivate selected rules", permissions=["change"])
+    def deactivate_rules(self, request, queryset):
+        n = services.rules_set_active(rules=queryset, active=False, user=request.user)
+        self.message_user(request, f"{n} rules deactivated; contacts are being re-classified.")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if "keyword" in initial:
+            initial["keyword"] = str(initial["keyword"])[:200]
+        return initial
+
+    # -- extra pages ----------------------------------------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "load-starter-pack/",
+                wrap(self.load_starter_pack_view),
+                name="classification_load_starter_pack",
+            ),
+            path(
+                "unclassified/",
+                wrap(self.unclassified_view),
+                name="classification_unclassified",
+            ),
+            path(
+                "executive-engagement/",
+                wrap(self.executive_engagement_view),
+                name="classification_executive_engagement",
+            ),
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        # "Try a title" is not a list filter: take it out of the query before the changelist
+        # reads its filters.
+        title = request.GET.get("try_title")
+        if title is not None:
+            request.GET = request.GET.copy()
+            del request.GET["try_title"]
+            request.META["QUERY_STRING"] = request.GET.urlencode()
+        extra_context = extra_context or {}
+        if title is not None and self.has_view_permission(request):
+            ruleset = selectors.active_ruleset()
+            explanation = ruleset.explain(title[:1000])
+            extra_context["try_title"] = title
+            extra_context["try_words"] = explanation.words
+            extra_context["try_rows"] = _explanation_rows(
+                [explanation.department, explanation.seniority]
+            )
+        extra_context["latest_run"] = ReclassificationRun.objects.first()
+        return super().changelist_view(request, extra_context)
+
+    def load_starter_pack_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        result = services.rulepack_load(name="seniority_starter", user=request.user)
+        self.message_user(
+            request,
+            f"Starter seniority pack: {result['created']} rules added, "
+            f"{result['skipped']} already present.",
+        )
+        return redirect("admin:classification_classificationrule_changelist")
+
+    def unclassified_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        dimension = request.GET.get("dimension", Dimension.SENIORITY)
+        if dimension not in Dimension.values:
+            dimension = Dimension.SENIORITY
+        search = request.GET.get("q", "")[:128]
+        rows = selectors.unclassified_titles(dimension=dimension, limit=200, search=search)
+        add_url = reverse("admin:classification_classificationrule_add")
+        can_add = self.has_add_permission(request)
+        from django.utils.http import urlencode
+
+        for row in rows:
+            row["add_url"] = (
+                f"{add_url}?{urlencode({'keyword': row['title'], 'dimension': dimension})}"
+                if can_add
+                else ""
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Unclassified titles",
+            "dimension": dimension,
+            "dimensions": Dimension.choices,
+            "rows": rows,
+            "search": search,
+            "total": selectors.unclassified_count(dimension=dimension),
+        }
+        return TemplateResponse(request, "admin/classification/unclassified.html", context)
+
+    def executive_engagement_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        from accounts.models import Account, Opportunity
+
+        found = selectors.executive_engaged()
+        accounts = Account.objects.in_bulk(list(found["accounts"]))
+        opportunities = Opportunity.objects.select_related("account").in_bulk(
+            list(found["opportunities"])
+        )
+
+        def rows(groups, objects):
+            out = [
+                {"object": objects.get(key), "count": entry["count"], "contacts": entry["contacts"]}
+                for key, entry in groups.items()
+                if objects.get(key) is not None
+            ]
+            return sorted(out, key=lambda r: (-r["count"], str(r["object"])))
+
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Executive engagement",
+            "since": found["since"],
+            "executive_values": found["executive_values"],
+            "account_rows": rows(found["accounts"], accounts),
+            "opportunity_rows": rows(found["opportunities"], opportunities),
+            "settings_url": reverse("admin:classification_classificationsettings_changelist"),
+        }
+        return TemplateResponse(request, "admin/classification/executive_engagement.html", context)
+
+
+@admin.register(ClassificationValue)
+class ClassificationValueAdmin(admin.ModelAdmin):
+    change_list_template = "admin/classification/classificationvalue/change_list.html"
+    list_display = ["value", "dimension", "source", "created_at"]
+    list_filter = ["dimension", "source"]
+    search_fields = ["value"]
+    show_full_result_count = False
+    readonly_fields = ["source"]
+
+    def get_urls(self):
+        return [
+            path(
+                "refresh-from-salesforce/",
+                self.admin_site.admin_view(self.refresh_view),
+                name="classification_values_refresh",
+            )
+        ] + super().get_urls()
+
+    def refresh_view(self, request):
+        from integrations.salesforce import SalesforceError
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        try:
+            added = services.classification_values_refresh_from_salesforce()
+        except SalesforceError as exc:
+            self.message_user(
+                request, f"Salesforce could not be reached: {exc.message}", messages.ERROR
+            )
+        else:
+            n = sum(len(v) for v in added.values())
+            self.message_user(request, f"{n} values added from the Contact picklists.")
+        return redirect("admin:classification_classificationvalue_changelist")
+
+
+@admin.register(ClassificationSettings)
+class ClassificationSettingsAdmin(SimpleHistoryAdmin):
+    fields = ["executive_seniorities", "engaged_days", "clear_unmatched"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)
+        obj = ClassificationSettings.load()
+        return redirect(
+            reverse("admin:classification_classificationsettings_change", args=[obj.pk])
+        )
+
+
+@admin.register(ReclassificationRun)
+class ReclassificationRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "state",
+        "progress",
+        "changed",
+        "outbox_queued",
+        "reason",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    list_filter = ["state"]
+    show_full_result_count = False
+    readonly_fields = [f.name for f in ReclassificationRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="progress")
+    def progress(self, obj):
+        return format_html("{} / {} ({}%)", obj.processed, obj.total, obj.percent)
+
+
+@attention.register
+def classification_attention(request):
+    if not has_role(request.user, ADMIN, CSM):
+        return []
+    items = []
+    failed = ReclassificationRun.objects.filter(state=ReclassificationRun.State.FAILED).first()
+    latest = ReclassificationRun.objects.first()
+    if failed is not None and latest is not None and latest.pk == failed.pk:
+        items.append(
+            attention.Attention(
+                "Re-classification of contacts failed",
+                failed.error[:200],
+                reverse("admin:classification_reclassificationrun_changelist"),
+                level="error",
+            )
+        )
+    count = selectors.unclassified_count(dimension=Dimension.SENIORITY)
+    if count:
+        items.append(
+            attention.Attention(
+                "Contact titles without a seniority",
+                "Create rules for the most frequent ones.",
+                reverse("admin:classification_unclassified") + "?dimension=seniority",
+                level="info",
+                count=count,
+            )
+        )
+    return items

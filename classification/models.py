@@ -92,7 +92,11 @@ class ClassificationRule(models.Model):
         ordering = ["dimension", "keyword"]
         constraints = [
             # The same phrase twice in one dimension is ambiguous: one of them could never win.
-            models.UniqueConstraint(fields=["dimension", "phrase"], name="classrule_phrase_unique"),
+            models.UniqueConstraint(
+                fields=["dimension", "phrase"],
+                name="classrule_phrase_unique",
+                violation_error_message="Another rule of this dimension has the same phrase.",
+            ),
         ]
         indexes = [models.Index(fields=["active", "dimension"], name="classrule_active_idx")]
 

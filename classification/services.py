@@ -119,7 +119,8 @@ def rules_changed(*, reason: str) -> ReclassificationRun:
 
 
 def _rule_save(*, rule: ClassificationRule, user) -> ClassificationRule:
-    rule.full_clean(exclude=["created_by", "updated_by"])
+    # clean() names the clashing rule; the constraint would only repeat it less helpfully.
+    rule.full_clean(exclude=["created_by", "updated_by"], validate_constraints=False)
     if user is not None and getattr(user, "pk", None):
         if rule.pk is None:
             rule.created_by = user
@@ -128,6 +129,15 @@ def _rule_save(*, rule: ClassificationRule, user) -> ClassificationRule:
     rule.save()
     value_ensure(dimension=rule.dimension, value=rule.value)
     return rule
+
+
+@transaction.atomic
+def rule_save(*, rule: ClassificationRule, user=None) -> list[str]:
+    """Save a new or changed rule built elsewhere (the admin's form). Returns its warnings."""
+    created = rule.pk is None
+    _rule_save(rule=rule, user=user)
+    rules_changed(reason=f"rule #{rule.pk} {rule.keyword!r} {'added' if created else 'changed'}")
+    return rule_warnings(rule=rule)
 
 
 @transaction.atomic

@@ -144,7 +144,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['dimension', 'keyword'],
                 'indexes': [models.Index(fields=['active', 'dimension'], name='classrule_active_idx')],
-                'constraints': [models.UniqueConstraint(fields=('dimension', 'phrase'), name='classrule_phrase_unique')],
+                'constraints': [models.UniqueConstraint(fields=('dimension', 'phrase'), name='classrule_phrase_unique', violation_error_message='Another rule of this dimension has the same phrase.')],
             },
         ),
     ]

@@ -1,0 +1,194 @@
+import io
+import re
+
+import pytest
+from django.urls import reverse
+
+from classification.models import ClassificationRule, ClassificationValue, ReclassificationRun
+
+RULES_URL = "/admin/classification/classificationrule/"
+
+
+@pytest.fixture
+def csm_client(client, csm_user):
+    client.force_login(csm_user)
+    return client
+
+
+def test_a_csm_adds_a_rule_in_the_admin_and_contacts_follow(
+    csm_client, csm_user, make_contact, django_capture_on_commit_callbacks
+):
+    contact = make_contact("Head of Finance")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = csm_client.post(
+            f"{RULES_URL}add/",
+            {
+                "keyword": "Finance",
+                "dimension": "department",
+                "value": "Finance",
+                "priority": "0",
+                "active": "on",
+                "note": "",
+            },
+        )
+    assert response.status_code == 302
+    rule = ClassificationRule.objects.get()
+    assert rule.created_by == csm_user and rule.history.count() == 1
+    contact.refresh_from_db()
+    assert contact.department == "Finance"
+
+
+def test_the_admin_names_the_rule_with_the_same_phrase(csm_client):
+    first = ClassificationRule.objects.create(keyword="Finance", dimension="department", value="F")
+    response = csm_client.post(
+        f"{RULES_URL}add/",
+        {"keyword": "FINANCE.", "dimension": "department", "value": "F", "priority": "0"},
+    )
+    assert response.status_code == 200
+    assert f"Rule #{first.pk}" in response.content.decode()
+
+
+def test_try_a_title_shows_the_winner_and_why(csm_client, department_rules):
+    response = csm_client.get(RULES_URL, {"try_title": "Technical Project Manager II"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>Operations</strong>" in page
+    assert "3 words" in page  # the reason: more words than 'Technical'
+    assert "unclassified" in page  # no seniority rule
+
+
+def test_try_a_title_escapes_what_it_shows(csm_client):
+    page = csm_client.get(RULES_URL, {"try_title": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_the_starter_pack_button_is_one_click_and_idempotent(csm_client):
+    url = reverse("admin:classification_load_starter_pack")
+    assert csm_client.get(url).status_code == 405
+    csm_client.post(url)
+    count = ClassificationRule.objects.count()
+    csm_client.post(url)
+    assert count > 100 and ClassificationRule.objects.count() == count
+
+
+def _import(client, csv_text):
+    upload = io.BytesIO(csv_text.encode())
+    upload.name = "rules.csv"
+    return client.post(
+        f"{RULES_URL}import/",
+        {"import_file": upload, "format": "0", "resource": "0"},
+    )
+
+
+def test_a_csv_import_with_a_bad_row_reports_its_line_and_applies_nothing(csm_client):
+    response = _import(
+        csm_client,
+        "keyword,dimension,value,priority\n"
+        "Finance,Department,Finance,0\n"
+        "!!!,department,IT,0\n"
+        "finance,department,Money,0\n",
+    )
+    page = response.content.decode()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert response.status_code == 200
+    assert "Some rows failed to validate" in text
+    # Each bad row is reported with its row number in the file (header not counted).
+    assert re.search(r" 2 [^A-Za-z]*keyword The keyword has no words", text)
+    assert re.search(r" 3 [^A-Za-z]*keyword Rule #\d+ .* already has this department phrase", text)
+    assert 'name="import_file_name"' not in page  # no confirm form
+    assert not ClassificationRule.objects.exists()
+
+
+def test_a_good_csv_is_previewed_then_applied_once_confirmed(
+    csm_client, make_contact, django_capture_on_commit_callbacks
+):
+    contact = make_contact("Marketing Director")
+    preview = _import(
+        csm_client,
+        "keyword,dimension,value,priority,active,note\n"
+        "Marketing,department,Marketing,0,,from csv\n"
+        "Director,Seniority,Director,5,1,\n",
+    )
+    page = preview.content.decode()
+    assert preview.status_code == 200 and 'name="import_file_name"' in page
+    assert not ClassificationRule.objects.exists()  # a preview applies nothing
+
+    form = preview.context["confirm_form"]
+    data = {name: form.initial.get(name, field.initial) for name, field in form.fields.items()}
+    data = {k: v for k, v in data.items() if v is not None}
+    with django_capture_on_commit_callbacks(execute=True):
+        done = csm_client.post(f"{RULES_URL}process_import/", data)
+    assert done.status_code == 302
+    assert ClassificationRule.objects.count() == 2
+    assert ClassificationValue.objects.filter(dimension="seniority", value="Director").exists()
+    contact.refresh_from_db()
+    assert (contact.department, contact.seniority) == ("Marketing", "Director")
+    assert ReclassificationRun.objects.get().state == ReclassificationRun.State.DONE
+
+
+def test_the_export_has_the_import_columns(csm_client, department_rules):
+    response = csm_client.post(
+        f"{RULES_URL}export/",
+        {
+            "format": "0",
+            "resource": "0",
+            **{
+                f"classificationruleresource_{f}": "on"
+                for f in ("id", "keyword", "dimension", "value", "priority", "active", "note")
+            },
+        },
+    )
+    assert response.status_code == 200
+    first_line = response.content.decode().splitlines()[0]
+    assert first_line == "id,keyword,dimension,value,priority,active,note"
+
+
+def test_the_unclassified_queue_links_to_a_prefilled_rule(csm_client, make_contact):
+    make_contact("Head of Growth")
+    make_contact("Head of Growth")
+    make_contact("Astronaut")
+    page = csm_client.get(
+        reverse("admin:classification_unclassified"), {"dimension": "department"}
+    ).content.decode()
+    assert page.index("Head of Growth") < page.index("Astronaut")
+    assert "keyword=Head+of+Growth&amp;dimension=department" in page
+    add = csm_client.get(
+        f"{RULES_URL}add/", {"keyword": "Head of Growth", "dimension": "seniority"}
+    )
+    assert 'value="Head of Growth"' in add.content.decode()
+
+
+def test_the_executive_engagement_page_opens(csm_client):
+    response = csm_client.get(reverse("admin:classification_executive_engagement"))
+    assert response.status_code == 200 and "Vice President" in response.content.decode()
+
+
+def test_a_rep_cannot_open_the_rules_admin(client, rep_user):
+    client.force_login(rep_user)
+    for url in [
+        RULES_URL,
+        f"{RULES_URL}add/",
+        reverse("admin:classification_unclassified"),
+        reverse("admin:classification_executive_engagement"),
+    ]:
+        assert client.get(url).status_code == 403, url
+    assert client.post(reverse("admin:classification_load_starter_pack")).status_code == 403
+    assert not ClassificationRule.objects.exists()
+
+
+def test_a_csm_cannot_change_global_settings(csm_client):
+    from crmbridge.models import GlobalSettings
+
+    obj = GlobalSettings.load()
+    url = reverse("admin:crmbridge_globalsettings_change", args=[obj.pk])
+    response = csm_client.post(url, {"sync_interval_minutes": "5"})
+    assert response.status_code == 403
+    obj.refresh_from_db()
+    assert obj.sync_interval_minutes == 30
+
+
+def test_the_run_list_shows_progress(csm_client):
+    ReclassificationRun.objects.create(state="running", total=10, processed=4)
+    page = csm_client.get("/admin/classification/reclassificationrun/").content.decode()
+    assert "4 / 10 (40%)" in page
