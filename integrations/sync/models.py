@@ -25,6 +25,7 @@ class SyncRun(models.Model):
         DEMO = "demo", "Demo"
 
     class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Finished with record errors"
@@ -57,6 +58,18 @@ class SyncRun(models.Model):
 
     def total(self, key):
         return sum(per.get(key, 0) for per in (self.counts or {}).values())
+
+    @property
+    def total_pulled(self):
+        return self.total("pulled")
+
+    @property
+    def total_pushed(self):
+        return self.total("pushed")
+
+    @property
+    def total_failed(self):
+        return self.total("failed")
 
     @property
     def is_running(self):
@@ -183,3 +196,19 @@ class SyncSettings(models.Model):
     def load(cls):
         obj, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
         return obj
+
+
+class PulledValues(models.Model):
+    """The field values of a record as Salesforce last gave them: the base against which a
+    conflict is judged field by field (Salesforce changed a field when its value differs from
+    this; crmbridge changed it when the field waits in the outbox)."""
+
+    sobject = models.CharField(max_length=40)
+    sf_id = models.CharField(max_length=18, unique=True)
+    values = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name_plural = "pulled values"
+
+    def __str__(self):
+        return f"{self.sobject} {self.sf_id}"

@@ -111,7 +111,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-# -- claiming --------------------------------------------------------------------------------------
+# -- claiming ------------------------------------------------------------------------------------
 def outbox_reclaim_stale(*, now=None, older_than: timedelta = STALE_CLAIM_AFTER) -> int:
     """Hand rows claimed by a worker that died (claim older than `older_than`) back to pending."""
     now = now or timezone.now()
@@ -155,7 +155,7 @@ def _release(items) -> None:
     )
 
 
-# -- references ------------------------------------------------------------------------------------
+# -- references ----------------------------------------------------------------------------------
 @dataclass
 class _Ref:
     key: str  # payload key as written ("Account", "WhoId")
@@ -274,7 +274,7 @@ class _Resolver:
                 self.known[(sobject, row[EXTERNAL_ID])] = row["Id"]
 
 
-# -- the pusher ------------------------------------------------------------------------------------
+# -- the pusher ----------------------------------------------------------------------------------
 class Pusher:
     def __init__(self, *, client, runlog: RunLog | None = None, worker: str | None = None):
         self.client = client
@@ -291,7 +291,7 @@ class Pusher:
             except (TransientError, PermanentError, LimitExceeded) as exc:
                 self.result.stopped, self.result.stopped_code = str(exc), exc.error_code or "ERROR"
                 return self.result
-            self.log.mark_api()
+            self.log.mark_api(already_spent=1)
         while max_batches is None or self.result.batches < max_batches:
             items = outbox_claim(worker=self.worker, now=now)
             if not items:
@@ -570,7 +570,7 @@ def _write_back(item, sf_id: str) -> None:
         log.warning("outbox %s: %s already mirrored under another row", item.id, sf_id)
 
 
-# -- entry point -----------------------------------------------------------------------------------
+# -- entry point ---------------------------------------------------------------------------------
 def outbox_push(
     *, client=None, runlog: RunLog | None = None, max_batches=None, now=None, refresh_usage=True
 ):

@@ -11,9 +11,10 @@ class RunLog:
     """Wraps a SyncRun (or nothing, for callers that do not keep a run row). Counts are kept in
     memory and written with `flush()` (after each batch) so an admin can watch progress."""
 
-    def __init__(self, run: SyncRun | None = None, client=None):
+    def __init__(self, run: SyncRun | None = None, client=None, on_flush=None):
         self.run = run
         self.client = client
+        self.on_flush = on_flush  # called at every flush: extend the lock, print progress
         self._api_start = None
         self.counts: dict[str, dict[str, int]] = {}
         if run is not None and run.counts:
@@ -45,10 +46,11 @@ class RunLog:
             )
 
     # -- API calls ------------------------------------------------------------------------------
-    def mark_api(self) -> None:
-        """Remember the org's API usage now (the client learns it from every response)."""
-        if self.client is not None and self._api_start is None:
-            self._api_start = self.client.api_used
+    def mark_api(self, already_spent: int = 0) -> None:
+        """Remember the org's API usage now (the client learns it from every response), less
+        `already_spent` calls this run made to learn it."""
+        if self.client is not None and self._api_start is None and self.client.api_used is not None:
+            self._api_start = self.client.api_used - already_spent
 
     @property
     def api_calls(self) -> int:
@@ -58,6 +60,8 @@ class RunLog:
 
     # -- writing --------------------------------------------------------------------------------
     def flush(self, progress: str | None = None) -> None:
+        if self.on_flush is not None:
+            self.on_flush(self, progress)
         if self.run is None:
             return
         fields = {"counts": self.counts, "api_calls": self.api_calls}

@@ -1,0 +1,507 @@
+"""The pull: what changed in Salesforce since the last successful watermark, into the mirror.
+
+Per object (Users, Accounts, Contacts, Leads, Opportunities, contact roles, in that order so
+parents are there before children), one ``queryAll`` ordered by SystemModstamp from the
+watermark less an overlap window: changed records and deleted ones in the same pages (deleted
+records carry ``IsDeleted = true``). A record whose SystemModstamp the mirror already has is
+skipped, so the overlap never counts or applies anything twice. After a page is applied the
+watermark moves to the highest SystemModstamp seen: a run stopped by the API budget resumes
+where it stopped.
+
+Then what depends on the changes: Accounts' domains are rebuilt and unmatched activity on new
+domains re-matched; a changed Contact title is classified again (when classification is on).
+
+Conflicts: a record changed in Salesforce while crmbridge's own change of it still waits in the
+outbox. Salesforce wins (its value goes into the mirror and leaves the waiting payload), except
+the fields crmbridge owns (Department and Seniority when classification is on). Every conflict
+is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.dateparse import parse_date, parse_datetime
+
+from integrations.models import OutboxItem
+
+from .models import Conflict, PulledValues, SyncSettings, Watermark
+from .runlog import RunLog
+from .signals import applying_pull
+
+log = logging.getLogger(__name__)
+
+OVERLAP = dt.timedelta(minutes=5)
+PAGE_SIZE = 2000
+EXTERNAL_ID = "Crmbridge_Id__c"
+OWNED_WHEN_CLASSIFYING = {"Department", "Seniority__c"}
+# Objects crmbridge writes to: their pulled values are kept to judge conflicts field by field.
+BASE_OBJECTS = {"Account", "Contact", "Lead"}
+
+
+def _plain(value):
+    return value if value is None or isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    sobject: str
+    model: str
+    fields: dict  # Salesforce field -> mirror field (plain values)
+    refs: dict = field(default_factory=dict)  # Salesforce field -> (mirror FK field, sobject)
+    required_refs: tuple = ()  # FKs without which the row cannot exist
+
+    @property
+    def soql_fields(self) -> list[str]:
+        common = ["Id", "IsDeleted", "CreatedDate", "SystemModstamp", EXTERNAL_ID]
+        return common + list(self.fields) + list(self.refs)
+
+
+OBJECTS = [
+    ObjectSpec(
+        "User",
+        "accounts.SalesforceUser",
+        {"Name": "name", "Email": "email", "IsActive": "is_active"},
+    ),
+    ObjectSpec(
+        "Account",
+        "accounts.Account",
+        {"Name": "name", "Website": "website", "Alternate_Domains__c": "alternate_domains"},
+        {"OwnerId": ("owner", "User")},
+    ),
+    ObjectSpec(
+        "Contact",
+        "accounts.Contact",
+        {
+            "FirstName": "first_name",
+            "LastName": "last_name",
+            "Email": "email",
+            "Title": "title",
+            "Phone": "phone",
+            "MailingCountry": "country",
+            "Department": "department",
+            "Seniority__c": "seniority",
+            "LeadSource": "lead_source",
+        },
+        {"AccountId": ("account", "Account"), "OwnerId": ("owner", "User")},
+    ),
+    ObjectSpec(
+        "Lead",
+        "accounts.Lead",
+        {
+            "FirstName": "first_name",
+            "LastName": "last_name",
+            "Email": "email",
+            "Company": "company",
+            "Title": "title",
+            "Phone": "phone",
+            "Country": "country",
+            "Status": "status",
+            "IsConverted": "is_converted",
+        },
+        {"OwnerId": ("owner", "User")},
+    ),
+    ObjectSpec(
+        "Opportunity",
+        "accounts.Opportunity",
+        {
+            "Name": "name",
+            "StageName": "stage_name",
+            "CloseDate": "close_date",
+            "IsClosed": "is_closed",
+        },
+        {"AccountId": ("account", "Account"), "OwnerId": ("owner", "User")},
+    ),
+    ObjectSpec(
+        "OpportunityContactRole",
+        "accounts.OpportunityContactRole",
+        {"Role": "role", "IsPrimary": "is_primary"},
+        {"OpportunityId": ("opportunity", "Opportunity"), "ContactId": ("contact", "Contact")},
+        required_refs=("opportunity", "contact"),
+    ),
+]
+SPECS = {spec.sobject: spec for spec in OBJECTS}
+MODEL_OF = {spec.sobject: spec.model for spec in OBJECTS}
+
+
+class PullStopped(Exception):  # noqa: N818 - a signal to stop, with the reason
+    def __init__(self, reason: str, code: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def _dt(value):
+    return parse_datetime(value.replace("+0000", "+00:00")) if value else None
+
+
+def _value(model_field, value):
+    if model_field.get_internal_type() == "DateField":
+        return parse_date(value) if value else None
+    if model_field.get_internal_type() == "BooleanField":
+        return bool(value)
+    if value is None:
+        return None if model_field.null else ""
+    value = str(value)
+    if model_field.max_length:
+        value = value[: model_field.max_length]
+    return value
+
+
+def _classifier():
+    """(ruleset, classify, settings) when title classification is on, else None."""
+    try:
+        from classification import selectors as cls_selectors
+        from classification import services as cls_services
+        from classification.models import ClassificationRule, ClassificationSettings
+    except ImportError:  # pragma: no cover - the app is always installed here
+        return None
+    if not ClassificationRule.objects.filter(active=True).exists():
+        return None
+    return (
+        cls_selectors.active_ruleset(),
+        cls_services.classify_contact_fields,
+        ClassificationSettings.load(),
+    )
+
+
+class Puller:
+    def __init__(self, *, client, runlog: RunLog, full: bool = False, run=None):
+        self.client = client
+        self.log = runlog
+        self.full = full
+        self.run = run
+        self.settings = SyncSettings.load()
+        self.classifier = _classifier()
+        self.rematch_domains: set[str] = set()
+
+    # -- per object -------------------------------------------------------------------------------
+    def pull(self, sobjects=None) -> None:
+        for spec in OBJECTS:
+            if sobjects and spec.sobject not in sobjects:
+                continue
+            self.pull_object(spec)
+        self._rematch()
+
+    def pull_object(self, spec: ObjectSpec) -> None:
+        mark, _ = Watermark.objects.get_or_create(sobject=spec.sobject)
+        since = None if (self.full or mark.modstamp is None) else mark.modstamp - OVERLAP
+        soql = "SELECT {fields:literal} FROM {sobject:literal}"
+        params = {"fields": ", ".join(spec.soql_fields), "sobject": spec.sobject}
+        if since is not None:
+            soql += " WHERE SystemModstamp >= {since}"
+            params["since"] = since
+        soql += " ORDER BY SystemModstamp"
+        self._budget(1)
+        rows = self.client.query_all_iter(
+            soql, batch_size=PAGE_SIZE, include_deleted=True, **params
+        )
+        page = []
+        highest = mark.modstamp
+        for record in rows:
+            page.append(record)
+            if len(page) == PAGE_SIZE:
+                highest = self._apply_page(spec, page, mark, highest)
+                page = []
+                self._budget(1)  # the next record needs the next page
+        if page:
+            highest = self._apply_page(spec, page, mark, highest)
+        self.log.flush(progress=f"pulled {spec.sobject}")
+
+    def _budget(self, calls):
+        from integrations.salesforce import BudgetExceeded, LimitExceeded
+
+        try:
+            self.client.ensure_budget(calls)
+        except (BudgetExceeded, LimitExceeded) as exc:
+            raise PullStopped(str(exc), exc.error_code or "BUDGET_EXCEEDED") from None
+
+    def _apply_page(self, spec, records, mark, highest):
+        with transaction.atomic():
+            self._apply(spec, records)
+            top = max((_dt(r["SystemModstamp"]) for r in records), default=None)
+            if top and (highest is None or top > highest):
+                highest = top
+                Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
+                mark.modstamp = highest
+        self.log.flush(
+            progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
+        )
+        return highest
+
+    # -- applying one page ------------------------------------------------------------------------
+    def _apply(self, spec: ObjectSpec, records: list[dict]) -> None:
+        model = apps.get_model(spec.model)
+        mfields = {f.name: f for f in model._meta.concrete_fields}
+        ids = [r["Id"] for r in records]
+        exts = [r[EXTERNAL_ID] for r in records if r.get(EXTERNAL_ID)]
+        existing = {o.sf_id: o for o in model.objects.filter(sf_id__in=ids)}
+        by_ext = {}
+        if exts:
+            by_ext = {
+                o.crmbridge_id: o
+                for o in model.objects.filter(crmbridge_id__in=exts, sf_id__isnull=True)
+            }
+        parents = self._parents(spec, records)
+        waiting = self._waiting_outbox(spec, ids, exts)
+        bases = {}
+        if waiting:
+            bases = dict(
+                PulledValues.objects.filter(sf_id__in=list(waiting)).values_list("sf_id", "values")
+            )
+        snapshots = []
+        to_create, to_update, to_delete, titles_changed = [], [], [], []
+        update_fields = set()
+        for r in records:
+            obj = existing.get(r["Id"])
+            if obj is None and r.get(EXTERNAL_ID) in by_ext:
+                obj = by_ext.pop(r[EXTERNAL_ID])
+                obj.sf_id = r["Id"]
+                update_fields.add("sf_id")
+            modstamp = _dt(r["SystemModstamp"])
+            if r.get("IsDeleted"):
+                if obj is None or (obj.is_deleted and obj.sf_modstamp == modstamp):
+                    continue
+                if self.settings.on_salesforce_delete == SyncSettings.OnSalesforceDelete.DELETE:
+                    to_delete.append(obj.pk)
+                else:
+                    obj.is_deleted, obj.sf_modstamp = True, modstamp
+                    update_fields.update({"is_deleted", "sf_modstamp"})
+                    to_update.append(obj)
+                self.log.add(spec.sobject, "deleted")
+                continue
+            if obj is not None and obj.sf_modstamp == modstamp and not obj.is_deleted:
+                continue  # already have this version (overlap window, or a re-run)
+            new = obj is None
+            if new:
+                obj = model(sf_id=r["Id"])
+            before = {name: getattr(obj, name) for name in spec.fields.values()} if not new else {}
+            values = {}
+            for sf_field, name in spec.fields.items():
+                values[name] = _value(mfields[name], r.get(sf_field))
+            for sf_field, (name, target) in spec.refs.items():
+                values[name + "_id"] = parents.get(target, {}).get(r.get(sf_field))
+            if any(values[n + "_id"] is None for n in spec.required_refs):
+                self.log.add(spec.sobject, "skipped")
+                self.log.error(
+                    direction="pull",
+                    sobject=spec.sobject,
+                    record=r["Id"],
+                    code="PARENT_NOT_MIRRORED",
+                    message="its parent record is not in the mirror",
+                )
+                continue
+            if spec.sobject in BASE_OBJECTS:
+                snapshots.append(
+                    PulledValues(
+                        sobject=spec.sobject,
+                        sf_id=r["Id"],
+                        values={n: _plain(values[n]) for n in spec.fields.values()},
+                    )
+                )
+            if not new and r["Id"] in waiting:
+                values = self._conflicts(
+                    spec, obj, r, before, values, waiting[r["Id"]], bases.get(r["Id"])
+                )
+            for name, value in values.items():
+                setattr(obj, name, value)
+            obj.sf_modstamp = modstamp
+            obj.sf_created_at = _dt(r.get("CreatedDate"))
+            obj.is_deleted = False
+            ext = r.get(EXTERNAL_ID)
+            if ext and not obj.crmbridge_id and len(ext) <= 32:
+                obj.crmbridge_id = ext
+            if new:
+                to_create.append(obj)
+            else:
+                update_fields.update(values)
+                update_fields.update({"sf_modstamp", "sf_created_at", "is_deleted", "crmbridge_id"})
+                to_update.append(obj)
+                if spec.sobject == "Contact" and before.get("title") != obj.title:
+                    titles_changed.append(obj)
+            self.log.add(spec.sobject, "pulled")
+        if to_delete:
+            token = applying_pull.set(True)
+            try:
+                model.objects.filter(pk__in=to_delete).delete()
+            finally:
+                applying_pull.reset(token)
+        if to_create:
+            model.objects.bulk_create(to_create, batch_size=1000)
+        if to_update:
+            names = sorted(update_fields | {"local_modified_at"})
+            model.objects.bulk_update(to_update, names, batch_size=1000)
+        if snapshots:
+            PulledValues.objects.bulk_create(
+                snapshots,
+                batch_size=1000,
+                update_conflicts=True,
+                unique_fields=["sf_id"],
+                update_fields=["values"],
+            )
+        if spec.sobject == "User":
+            self._link_users(to_create + to_update)
+        if spec.sobject == "Account":
+            self._refresh_domains(to_create + to_update)
+        if spec.sobject == "Contact":
+            self._reclassify(titles_changed + [c for c in to_create if c.title])
+
+    def _parents(self, spec, records) -> dict:
+        """sobject -> {sf_id: mirror pk} for the references on this page (one query each)."""
+        out = {}
+        for sf_field, (_, target) in spec.refs.items():
+            wanted = {r.get(sf_field) for r in records if r.get(sf_field)}
+            if wanted:
+                model = apps.get_model(MODEL_OF[target])
+                found = model.objects.filter(sf_id__in=wanted).values_list("sf_id", "pk")
+                out.setdefault(target, {}).update(found)
+        return out
+
+    def _waiting_outbox(self, spec, ids, exts) -> dict:
+        """Salesforce Id -> unsent outbox rows of this object (crmbridge changes not pushed)."""
+        q = Q(sf_id__in=ids)
+        if exts:
+            q |= Q(crmbridge_id__in=exts)
+        rows = OutboxItem.objects.filter(q, sobject=spec.sobject).exclude(
+            state=OutboxItem.State.SENT
+        )
+        if not rows:
+            return {}
+        mirror_ids = dict(
+            apps.get_model(spec.model)
+            .objects.filter(crmbridge_id__in=exts)
+            .values_list("crmbridge_id", "sf_id")
+        )
+        out = {}
+        for item in rows:
+            sf_id = item.sf_id or mirror_ids.get(item.crmbridge_id)
+            if sf_id:
+                out.setdefault(sf_id, []).append(item)
+        return out
+
+    def _conflicts(self, spec, obj, record, before, values, items, base) -> dict:
+        """Fields changed here (waiting in the outbox) and in Salesforce (differs from what it
+        gave last time, `base`): decide, record."""
+        owned = OWNED_WHEN_CLASSIFYING if self.classifier and spec.sobject == "Contact" else set()
+        for sf_field, name in spec.fields.items():
+            local_items = [i for i in items if sf_field in (i.payload or {})]
+            if not local_items:
+                continue
+            theirs = values[name]
+            ours = before.get(name)
+            if theirs == ours:
+                continue
+            if base is not None and name in base and base[name] == _plain(theirs):
+                # Salesforce did not change this field: our change goes out as queued.
+                values[name] = ours
+                continue
+            winner = Conflict.Winner.CRMBRIDGE if sf_field in owned else Conflict.Winner.SALESFORCE
+            Conflict.objects.create(
+                run=self.run,
+                sobject=spec.sobject,
+                sf_id=record["Id"],
+                field=sf_field,
+                local_value=None if ours is None else str(ours),
+                salesforce_value=None if theirs is None else str(theirs),
+                winner=winner,
+            )
+            self.log.add(spec.sobject, "conflicts")
+            if winner == Conflict.Winner.CRMBRIDGE:
+                values[name] = ours  # the outbox still carries our value to Salesforce
+                continue
+            for item in local_items:
+                payload = {k: v for k, v in item.payload.items() if k != sf_field}
+                item.payload = payload
+                changes = {"payload": payload}
+                if not payload and item.operation == OutboxItem.Operation.UPDATE:
+                    changes.update(
+                        state=OutboxItem.State.SENT,
+                        error_code="SUPERSEDED",
+                        last_error="Nothing left to send: Salesforce's newer values won.",
+                    )
+                OutboxItem.objects.filter(pk=item.pk).update(**changes)
+        return values
+
+    # -- what depends on the changes --------------------------------------------------------------
+    def _link_users(self, sf_users) -> None:
+        """Link each Salesforce User to the crmbridge user with the same e-mail."""
+        emails = {u.email.lower() for u in sf_users if u.email and u.user_id is None}
+        if not emails:
+            return
+        User = get_user_model()
+        by_email = {}
+        for user in User.objects.annotate(e=Lower("email")).filter(e__in=emails, is_active=True):
+            by_email.setdefault(user.e, user)
+        taken = set(
+            apps.get_model("accounts.SalesforceUser")
+            .objects.filter(user__in=by_email.values())
+            .values_list("user_id", flat=True)
+        )
+        for sf_user in sf_users:
+            user = by_email.get((sf_user.email or "").lower())
+            if user is not None and sf_user.user_id is None and user.pk not in taken:
+                type(sf_user).objects.filter(pk=sf_user.pk).update(user=user)
+                taken.add(user.pk)
+
+    def _refresh_domains(self, accounts) -> None:
+        try:
+            from accounts.domain_services import account_domains_refresh_many
+        except ImportError:  # pragma: no cover
+            return
+        saved = [a for a in accounts if a.pk]
+        gained = account_domains_refresh_many(accounts=saved)
+        for domains in gained.values():
+            self.rematch_domains.update(domains)
+
+    def _rematch(self) -> None:
+        if not self.rematch_domains:
+            return
+        try:
+            from activities.services import activities_rematch_for_domains
+        except ImportError:  # pragma: no cover
+            return
+        changed = activities_rematch_for_domains(domains=sorted(self.rematch_domains))
+        self.log.add("Activity", "rematched", changed)
+        self.rematch_domains = set()
+
+    def _reclassify(self, contacts) -> None:
+        if not self.classifier or not contacts:
+            return
+        from integrations.sync.outbox import outbox_enqueue
+
+        ruleset, classify, cls_settings = self.classifier
+        changed = []
+        for contact in contacts:
+            department, seniority = classify(title=contact.title, ruleset=ruleset)
+            if not cls_settings.clear_unmatched:
+                department = department or contact.department
+                seniority = seniority or contact.seniority
+            if (department, seniority) == (contact.department, contact.seniority):
+                continue
+            contact.department, contact.seniority = department, seniority
+            changed.append(contact)
+        if not changed:
+            return
+        Contact = type(changed[0])
+        Contact.objects.bulk_update(changed, ["department", "seniority"], batch_size=1000)
+        for contact in changed:
+            outbox_enqueue(
+                sobject="Contact",
+                sf_id=contact.sf_id,
+                payload={"Department": contact.department, "Seniority__c": contact.seniority},
+                local=contact,
+            )
+        self.log.add("Contact", "reclassified", len(changed))
+
+
+def mirror_pull(*, client, runlog: RunLog, full=False, run=None, sobjects=None) -> None:
+    """Pull what changed (everything with `full`) into the mirror. Raises PullStopped when the
+    API budget or the org's limit stops it; what was applied stays applied."""
+    Puller(client=client, runlog=runlog, full=full, run=run).pull(sobjects)

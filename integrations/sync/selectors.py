@@ -1,0 +1,250 @@
+"""Reads of the sync for the admin dashboard, the API and the admin home page (bounded queries)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from crmbridge.models import GlobalSettings
+from integrations.models import OutboxItem
+
+from .models import SyncRun
+
+CHART_DAYS = 30
+
+
+def last_runs(*, limit=10):
+    return list(SyncRun.objects.select_related("started_by").order_by("-started_at", "-id")[:limit])
+
+
+def last_finished_run():
+    return (
+        SyncRun.objects.exclude(state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING,
+                                           SyncRun.State.SKIPPED])
+        .order_by("-started_at", "-id")
+        .first()
+    )  # fmt: skip
+
+
+def next_runs() -> list:
+    from django_q.models import Schedule
+
+    from .schedule import PUSH_SCHEDULE, SOON_SCHEDULE, SYNC_SCHEDULE
+
+    rows = Schedule.objects.filter(name__in=[SYNC_SCHEDULE, PUSH_SCHEDULE, SOON_SCHEDULE])
+    return sorted(
+        ({"name": s.name, "next_run": s.next_run, "minutes": s.minutes} for s in rows),
+        key=lambda r: r["next_run"] or timezone.now(),
+    )
+
+
+def outbox_backlog() -> dict:
+    """Outbox rows by state, and per object for the ones not sent."""
+    by_state = dict(
+        OutboxItem.objects.exclude(state=OutboxItem.State.SENT)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    per_object = list(
+        OutboxItem.objects.exclude(state=OutboxItem.State.SENT)
+        .values("sobject", "state")
+        .annotate(n=Count("id"))
+        .order_by("sobject", "state")
+    )
+    return {
+        "pending": by_state.get(OutboxItem.State.PENDING, 0),
+        "claimed": by_state.get(OutboxItem.State.CLAIMED, 0),
+        "failed": by_state.get(OutboxItem.State.FAILED, 0),
+        "per_object": per_object,
+    }
+
+
+def api_usage(*, client=None) -> dict:
+    """What the client last heard of the org's API usage, and crmbridge's budget."""
+    settings = GlobalSettings.load()
+    used = limit = None
+    if client is None:
+        try:
+            from integrations.salesforce import get_client
+
+            client = get_client()
+        except Exception:  # noqa: BLE001 - not configured: the page says so
+            client = None
+    if client is not None:
+        used, limit = client.api_used, client.api_max
+    budget = int(limit * settings.api_budget_percent / 100) if limit else None
+    return {
+        "used": used,
+        "max": limit,
+        "budget_percent": settings.api_budget_percent,
+        "budget": budget,
+        "used_percent_of_budget": round(100 * used / budget, 1) if budget and used is not None
+        else None,
+    }  # fmt: skip
+
+
+def sync_problems() -> list[dict]:
+    """What an admin must look at: failed outbox rows, a failed last run, the budget reached."""
+    items = []
+    failed = OutboxItem.objects.filter(state=OutboxItem.State.FAILED).count()
+    if failed:
+        items.append(
+            {
+                "title": f"{failed} Salesforce write{'s' if failed != 1 else ''} failed",
+                "detail": "Salesforce refused them; fix the record and retry.",
+                "url": "admin:integrations_outboxitem_changelist",
+                "level": "error",
+                "count": failed,
+            }
+        )
+    run = last_finished_run()
+    if run is not None and run.state == SyncRun.State.FAILED:
+        items.append(
+            {
+                "title": "The last Salesforce sync failed",
+                "detail": run.message[:200],
+                "url": "admin:sync_syncrun_dashboard",
+                "level": "error",
+            }
+        )
+    if run is not None and run.state == SyncRun.State.BUDGET:
+        items.append(
+            {
+                "title": "The Salesforce API budget was reached",
+                "detail": run.message[:200] or "The rest waits for the next window.",
+                "url": "admin:sync_syncrun_dashboard",
+                "level": "warning",
+            }
+        )
+    return items
+
+
+# -- charts --------------------------------------------------------------------------------------
+def _days(now, days):
+    start = (now - dt.timedelta(days=days - 1)).date()
+    return [start + dt.timedelta(days=i) for i in range(days)]
+
+
+def daily_figures(*, days=CHART_DAYS, now=None) -> dict:
+    """Per day of the last `days` days: activities matched / unmatched, Contacts created
+    (first push of a new Contact or Lead), API calls used by syncs. Three queries."""
+    from activities.models import Activity
+
+    now = now or timezone.now()
+    day_list = _days(now, days)
+    since = timezone.make_aware(dt.datetime.combine(day_list[0], dt.time.min))
+    activity_rows = (
+        Activity.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            matched=Count("id", filter=Q(match_status=Activity.MatchStatus.MATCHED)),
+            unmatched=Count("id", filter=~Q(match_status=Activity.MatchStatus.MATCHED)),
+        )
+    )
+    created_rows = (
+        OutboxItem.objects.filter(
+            created_at__gte=since,
+            sobject__in=["Contact", "Lead"],
+            operation=OutboxItem.Operation.UPSERT,
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("crmbridge_id", distinct=True))
+    )
+    api_rows = (
+        SyncRun.objects.filter(started_at__gte=since)
+        .annotate(day=TruncDate("started_at"))
+        .values("day")
+        .annotate(n=Sum("api_calls"))
+    )
+    acts = {r["day"]: r for r in activity_rows}
+    created = {r["day"]: r["n"] for r in created_rows}
+    api = {r["day"]: r["n"] or 0 for r in api_rows}
+    return {
+        "days": day_list,
+        "matched": [acts.get(d, {}).get("matched", 0) for d in day_list],
+        "unmatched": [acts.get(d, {}).get("unmatched", 0) for d in day_list],
+        "contacts_created": [created.get(d, 0) for d in day_list],
+        "api_calls": [api.get(d, 0) for d in day_list],
+    }
+
+
+def bar_chart(*, days, series, width=600, height=140, colors=("#417690", "#c0392b")) -> dict:
+    """Geometry of a (stacked) bar chart for the SVG template: no JavaScript, no CDN.
+    `series` is [(label, values)], stacked bottom-up."""
+    n = len(days)
+    totals = [sum(values[i] for _, values in series) for i in range(n)]
+    top = max(totals) if totals and max(totals) > 0 else 1
+    plot_h = height - 20
+    slot = width / max(n, 1)
+    bar_w = max(slot - 2, 1)
+    bars = []
+    for i, day in enumerate(days):
+        y = plot_h
+        for s, (label, values) in enumerate(series):
+            h = plot_h * values[i] / top
+            y -= h
+            if values[i]:
+                bars.append(
+                    {
+                        "x": round(i * slot + 1, 1),
+                        "y": round(y, 1),
+                        "w": round(bar_w, 1),
+                        "h": round(h, 1),
+                        "color": colors[s % len(colors)],
+                        "title": f"{day:%d %b}: {values[i]} {label}",
+                    }
+                )
+    ticks = [
+        {"x": round(i * slot + slot / 2, 1), "label": f"{day:%d %b}"}
+        for i, day in enumerate(days)
+        if i % 7 == 0 or i == n - 1
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "plot_h": plot_h,
+        "max": top if totals and max(totals) > 0 else 0,
+        "bars": bars,
+        "ticks": ticks,
+        "legend": [
+            {"label": label, "color": colors[s % len(colors)], "total": sum(values)}
+            for s, (label, values) in enumerate(series)
+        ],
+    }
+
+
+def dashboard(*, client=None) -> dict:
+    figures = daily_figures()
+    days = figures["days"]
+    return {
+        "runs": last_runs(limit=10),
+        "running": SyncRun.objects.filter(state=SyncRun.State.RUNNING).order_by("-id").first(),
+        "next_runs": next_runs(),
+        "usage": api_usage(client=client),
+        "backlog": outbox_backlog(),
+        "problems": sync_problems(),
+        "interval": GlobalSettings.load().sync_interval_minutes,
+        "charts": [
+            {
+                "title": "Activities per day",
+                **bar_chart(
+                    days=days,
+                    series=[("matched", figures["matched"]), ("unmatched", figures["unmatched"])],
+                ),
+            },
+            {
+                "title": "Contacts and Leads created per day",
+                **bar_chart(days=days, series=[("created", figures["contacts_created"])]),
+            },
+            {
+                "title": "Salesforce API calls per day (sync)",
+                **bar_chart(days=days, series=[("API calls", figures["api_calls"])]),
+            },
+        ],
+    }

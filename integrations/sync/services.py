@@ -1,0 +1,220 @@
+"""Writes of the sync: running a sync (pull, push or both) under the one lock, recording it.
+
+`sync_run_request` queues a run (admin "Sync now", the API); `sync_run_execute` runs one (the
+django-q2 task, the management command, the demo). Two runs never overlap: the lock is a row
+whose `expires_at` a live run keeps pushing forward; a dead worker's lock expires and the next
+run takes it over (and marks the dead run failed).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crmbridge.models import GlobalSettings
+
+from .models import SyncLock, SyncRun, SyncSettings
+from .pull import PullStopped, mirror_pull
+from .push import outbox_push, worker_name
+from .runlog import RunLog
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "salesforce-sync"
+LOCK_TTL = timedelta(minutes=15)
+
+
+# -- the lock ------------------------------------------------------------------------------------
+def sync_lock_acquire(*, holder: str, run: SyncRun | None = None, now=None, ttl=LOCK_TTL) -> bool:
+    """Take the sync lock if it is free or expired. Returns False when a live run holds it."""
+    now = now or timezone.now()
+    if not SyncLock.objects.filter(name=LOCK_NAME).exists():
+        try:
+            with transaction.atomic():
+                SyncLock.objects.create(name=LOCK_NAME)
+        except IntegrityError:
+            pass  # created by a concurrent run
+    stale = (
+        SyncLock.objects.filter(name=LOCK_NAME, expires_at__lt=now)
+        .exclude(run=None)
+        .values_list("run_id", flat=True)
+        .first()
+    )
+    taken = (
+        SyncLock.objects.filter(name=LOCK_NAME)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .update(holder=holder[:64], run=run, expires_at=now + ttl)
+    )
+    if taken and stale:
+        SyncRun.objects.filter(pk=stale, state=SyncRun.State.RUNNING).update(
+            state=SyncRun.State.FAILED,
+            finished_at=now,
+            message="The worker running this sync stopped (its lock expired); a later run "
+            "took over.",
+        )
+    return bool(taken)
+
+
+def sync_lock_extend(*, holder: str, now=None, ttl=LOCK_TTL) -> bool:
+    now = now or timezone.now()
+    return bool(
+        SyncLock.objects.filter(name=LOCK_NAME, holder=holder[:64]).update(expires_at=now + ttl)
+    )
+
+
+def sync_lock_release(*, holder: str) -> None:
+    SyncLock.objects.filter(name=LOCK_NAME, holder=holder[:64]).update(
+        holder="", run=None, expires_at=None
+    )
+
+
+# -- runs ----------------------------------------------------------------------------------------
+def sync_run_request(*, kind=SyncRun.Kind.SYNC, trigger=SyncRun.Trigger.ADMIN, user=None):
+    """Queue a run now ("Sync now", the API); the worker picks it up. Returns the queued run."""
+    from django_q.tasks import async_task
+
+    run = SyncRun.objects.create(
+        kind=kind,
+        trigger=trigger,
+        state=SyncRun.State.QUEUED,
+        started_by=user if user is not None and user.is_authenticated else None,
+    )
+    transaction.on_commit(
+        lambda: async_task("integrations.sync.tasks.sync_run_task", run.pk, group="sync")
+    )
+    return run
+
+
+def sync_run_execute(
+    *,
+    kind=SyncRun.Kind.SYNC,
+    trigger=SyncRun.Trigger.SCHEDULE,
+    run: SyncRun | None = None,
+    user=None,
+    client=None,
+    progress=None,
+    record_skips=True,
+) -> SyncRun | None:
+    """Run one sync inline: pull (everything when kind is full) and/or push. Returns the run;
+    None when another run holds the lock and `record_skips` is off (scheduled runs)."""
+    if run is None:
+        run = SyncRun(kind=kind, trigger=trigger, started_by=user)
+    full = run.kind == SyncRun.Kind.FULL
+    holder = f"{worker_name()}/{timezone.now().timestamp():.6f}"
+    if run.pk is None and not record_skips:
+        if not sync_lock_acquire(holder=holder):
+            log.info("sync: another run is in progress; skipped")
+            return None
+        run.state = SyncRun.State.RUNNING
+        run.save()
+        SyncLock.objects.filter(name=LOCK_NAME, holder=holder[:64]).update(run=run)
+    else:
+        if run.pk is None:
+            run.save()
+        if not sync_lock_acquire(holder=holder, run=run):
+            current = SyncLock.objects.filter(name=LOCK_NAME).values_list("run_id", flat=True)
+            other = current.first()
+            run.state = SyncRun.State.SKIPPED
+            run.finished_at = timezone.now()
+            run.message = f"Sync #{other} was still running." if other else "Another sync ran."
+            run.save()
+            return run
+        run.state = SyncRun.State.RUNNING
+        run.save(update_fields=["state"])
+
+    def heartbeat(runlog, text):
+        sync_lock_extend(holder=holder)
+        if progress is not None and text:
+            progress(runlog, text)
+
+    state, message = SyncRun.State.SUCCEEDED, ""
+    runlog = RunLog(run, None, on_flush=heartbeat)
+    try:
+        from integrations.salesforce import (
+            BudgetExceeded,
+            LimitExceeded,
+            SalesforceError,
+            get_client,
+        )
+
+        client = client or get_client()
+        client.budget_percent = GlobalSettings.load().api_budget_percent
+        runlog.client = client
+        try:
+            client.limits()  # today's usage: the client only knows the last answer it saw
+            runlog.mark_api(already_spent=1)
+            if run.kind in (SyncRun.Kind.FULL, SyncRun.Kind.SYNC, SyncRun.Kind.PULL):
+                mirror_pull(client=client, runlog=runlog, full=full, run=run)
+            if run.kind in (SyncRun.Kind.FULL, SyncRun.Kind.SYNC, SyncRun.Kind.PUSH):
+                runlog.flush(progress="pushing the outbox")
+                result = outbox_push(client=client, runlog=runlog, refresh_usage=False)
+                if result.stopped:
+                    state = (
+                        SyncRun.State.BUDGET
+                        if result.stopped_code in ("BUDGET_EXCEEDED", "REQUEST_LIMIT_EXCEEDED")
+                        else SyncRun.State.FAILED
+                    )
+                    message = f"Push stopped: {result.stopped}. The rest waits for the next run."
+        except PullStopped as stop:
+            state = SyncRun.State.BUDGET
+            message = f"Pull stopped: {stop.reason}. The rest waits for the next run."
+        except (BudgetExceeded, LimitExceeded) as exc:
+            state, message = SyncRun.State.BUDGET, f"Stopped: {exc}. The rest waits."
+        except SalesforceError as exc:
+            state, message = SyncRun.State.FAILED, f"Salesforce: {exc}"
+        if state == SyncRun.State.SUCCEEDED and runlog.total("failed"):
+            state = SyncRun.State.PARTIAL
+            message = f"{runlog.total('failed')} records failed; see the errors below."
+    except Exception as exc:
+        log.exception("sync run %s failed", run.pk)
+        state, message = SyncRun.State.FAILED, f"{type(exc).__name__}: {exc}"
+    finally:
+        runlog.finish(state, message)
+        sync_lock_release(holder=holder)
+    return run
+
+
+# -- deletion settings ---------------------------------------------------------------------------
+@transaction.atomic
+def sync_settings_update(*, changes: dict) -> SyncSettings:
+    obj = SyncSettings.load()
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    return obj
+
+
+def contact_deleted_locally(*, contact) -> bool:
+    """A Contact crmbridge created was deleted here: delete it in Salesforce too, when the sync
+    settings say so. Runs in the deleting transaction. Returns True when a delete was queued."""
+    from integrations.models import OutboxItem
+
+    from .outbox import outbox_enqueue
+
+    if not contact.created_by_crmbridge:
+        return False
+    if SyncSettings.load().on_local_contact_delete != SyncSettings.OnLocalContactDelete.DELETE:
+        return False
+    if contact.sf_id:
+        outbox_enqueue(
+            sobject="Contact",
+            sf_id=contact.sf_id,
+            payload={},
+            operation=OutboxItem.Operation.DELETE,
+        )
+        return True
+    if contact.crmbridge_id:
+        # Never pushed: what waits to create it need not be sent at all.
+        OutboxItem.objects.filter(
+            crmbridge_id=contact.crmbridge_id, state=OutboxItem.State.PENDING
+        ).update(
+            state=OutboxItem.State.SENT,
+            error_code="CANCELLED",
+            last_error="The Contact was deleted in crmbridge before it was pushed.",
+        )
+    return False
