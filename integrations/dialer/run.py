@@ -307,14 +307,14 @@ class Runner:
     def _account_updates(self) -> dict:
         return {k: v for k, v in self.values("Account").items() if k.lower() != "name"}
 
-    def _plan_account(self, contact: dict, *, company=None, email=None):
+    def _plan_account(self, contact: dict):
         """(account id or None, "create" | "update" | "link" | None)."""
         account = self.values("Account")
         account_id = find_account(
             self.client,
-            name=account.get("Name") or company,
+            name=account.get("Name"),
             website=account.get("Website"),
-            email=contact.get("Email") or email,
+            email=contact.get("Email"),
         )
         if account_id:
             return account_id, ("update" if self._account_updates() else "link")
@@ -366,11 +366,16 @@ class Runner:
 
     # -- convert ----------------------------------------------------------------------------
     def _convert(self, match: Match) -> str:
-        contact = self.values("Contact")
-        account_id, _ = self._plan_account(
-            contact, company=match.row.get("Company"), email=match.row.get("Email")
-        )
+        # Convert into the Account the call belongs to, when there is one; else Salesforce
+        # creates one from the Lead's Company.
+        account = self.values("Account")
         lead_values = self.values("Lead")
+        account_id = find_account(
+            self.client,
+            name=account.get("Name") or lead_values.get("Company") or match.row.get("Company"),
+            website=account.get("Website"),
+            email=self.values("Contact").get("Email") or match.row.get("Email"),
+        )
         if lead_values:
             self.client.update("Lead", match.id, lead_values)
         status = converted_status(self.client)
