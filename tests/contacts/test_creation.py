@@ -206,3 +206,54 @@ def test_attribute_updates_are_off_unless_turned_on(ingest, jane_existing):
     ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "Director"}])
     jane_existing.refresh_from_db()
     assert jane_existing.title == "Manager"
+
+
+@pytest.fixture
+def title_rules(db):
+    from classification.services import rule_create, value_ensure
+
+    for dimension, keyword, value in [
+        ("department", "Sales", "Sales"),
+        ("seniority", "Vice President", "Vice President"),
+        ("seniority", "VP", "Vice President"),
+    ]:
+        value_ensure(dimension=dimension, value=value)
+        rule_create(keyword=keyword, dimension=dimension, value=value)
+
+
+@pytest.mark.django_db
+def test_new_contacts_are_classified_by_the_active_rules(ingest, acme, title_rules):
+    ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "VP, Inside Sales"}])
+    ingest([{"email": "bob.stone@acme.com", "name": "Bob Stone", "title": "Chief of Staff"}])
+    jane = Contact.objects.get(email="jane.doe@acme.com")
+    assert (jane.department, jane.seniority) == ("Sales", "Vice President")
+    row = OutboxItem.objects.get(crmbridge_id=jane.crmbridge_id)
+    assert row.payload["Department"] == "Sales"
+    assert row.payload["Seniority__c"] == "Vice President"
+    bob = Contact.objects.get(email="bob.stone@acme.com")
+    assert (bob.department, bob.seniority) == (None, None)  # unclassified: NULL, never a guess
+
+
+@pytest.mark.django_db
+def test_an_older_activity_does_not_undo_a_newer_title(
+    ingest, jane_existing, org_settings, rep_user
+):
+    from activities.services import activity_ingest_many
+
+    org_settings.auto_attribute_updates = True
+    org_settings.save()
+
+    def send(ext, when, title):
+        activity_ingest_many(
+            items=[
+                {"external_id": ext, "kind": "call", "occurred_at": when, "owner": rep_user.email,
+                 "participants": [{"email": "jane.doe@acme.com", "name": "Jane Doe",
+                                   "title": title}]},
+            ]
+        )  # fmt: skip
+
+    send("new", "2026-11-20T10:00:00Z", "Director")
+    send("old", "2026-10-01T10:00:00Z", "Intern")
+    jane_existing.refresh_from_db()
+    assert jane_existing.title == "Director"
+    assert list(ContactAttributeChange.objects.values_list("new_value", flat=True)) == ["Director"]
