@@ -34,6 +34,13 @@ class GlobalSettingsAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "sync_interval_minutes" in form.changed_data:
+            from integrations.sync.schedule import sync_schedules_follow_settings
+
+            sync_schedules_follow_settings()  # the sync schedule follows the new interval
+
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
             return super().changelist_view(request, extra_context)

@@ -23,4 +23,8 @@ def global_settings_update(*, changes: dict) -> GlobalSettings:
         setattr(obj, field, value)
     obj.full_clean()
     obj.save()
+    if "sync_interval_minutes" in changes:
+        from integrations.sync.schedule import sync_schedules_follow_settings
+
+        sync_schedules_follow_settings()  # the sync schedule follows the new interval at once
     return obj

@@ -69,7 +69,7 @@ def outbox_enqueue(
         raise ValueError(f"an {operation} needs the record's Salesforce Id")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue must run in the transaction of the local change")
-    return OutboxItem.objects.create(
+    item = OutboxItem.objects.create(
         sobject=sobject,
         operation=operation,
         crmbridge_id=crmbridge_id,
@@ -78,6 +78,11 @@ def outbox_enqueue(
         stage=OutboxItem.stage_for(sobject),
         local_ref=_local_ref(local),
     )
+    # New work: a push runs soon after the commit (debounced; see integrations.sync.schedule).
+    from .schedule import push_soon_on_commit
+
+    push_soon_on_commit()
+    return item
 
 
 # -- references to parents in a payload (see PAYLOAD FORMAT in the module docstring) --------
