@@ -273,9 +273,12 @@ def _id_list(raw: str | None):
     if raw is None or raw == "":
         return None
     try:
-        return [int(part) for part in raw.split(",") if part.strip()]
+        ids = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
-        raise serializers.ValidationError({"detail": "ids are comma-separated integers"}) from None
+        ids = None
+    if ids is None or any(not 0 < i < 2**63 for i in ids):
+        raise serializers.ValidationError({"detail": "ids are comma-separated positive integers"})
+    return ids
 
 
 @extend_schema(tags=["classification"])

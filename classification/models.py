@@ -114,6 +114,8 @@ class ClassificationRule(models.Model):
         errors = {}
         if not self.phrase:
             errors["keyword"] = "The keyword has no words (it is empty or only punctuation)."
+        elif len(self.phrase) > self._meta.get_field("phrase").max_length:
+            errors["keyword"] = "The keyword is too long once normalised; use fewer words."
         if not self.value:
             errors["value"] = "Choose the value this rule sets."
         if self.phrase and self.dimension:

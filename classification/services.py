@@ -94,6 +94,12 @@ def classification_values_refresh_from_salesforce() -> dict:
 # -- rules -------------------------------------------------------------------------------------
 
 
+def _history_user(rule, user):
+    """Who made the change, for django-simple-history (API and services, not only the admin)."""
+    if user is not None and getattr(user, "pk", None):
+        rule._history_user = user
+
+
 def rule_warnings(*, rule: ClassificationRule) -> list[str]:
     """Why `rule` can never win (or beats another rule that then never wins), in words."""
     if not rule.active:
@@ -125,7 +131,7 @@ def _rule_save(*, rule: ClassificationRule, user) -> ClassificationRule:
         if rule.pk is None:
             rule.created_by = user
         rule.updated_by = user
-    rule._change_reason = None
+    _history_user(rule, user)
     rule.save()
     value_ensure(dimension=rule.dimension, value=rule.value)
     return rule
@@ -169,6 +175,7 @@ def rule_update(
 @transaction.atomic
 def rule_delete(*, rule: ClassificationRule, user=None) -> None:
     label = f"rule #{rule.pk} {rule.keyword!r} deleted"
+    _history_user(rule, user)
     rule.delete()
     rules_changed(reason=label)
 
@@ -178,6 +185,7 @@ def rules_delete(*, rules, user=None) -> int:
     """Delete several rules; one version bump and one re-classification."""
     rules = list(rules)
     for rule in rules:
+        _history_user(rule, user)
         rule.delete()
     if rules:
         rules_changed(reason=f"{len(rules)} rules deleted")
@@ -192,6 +200,7 @@ def rules_set_active(*, rules, active: bool, user=None) -> int:
             rule.active = active
             if user is not None and getattr(user, "pk", None):
                 rule.updated_by = user
+            _history_user(rule, user)
             rule.save()
             changed += 1
     if changed:

@@ -155,3 +155,23 @@ def test_impact_of_deleting_a_rule(api_as, csm_user, department_rules, make_cont
 @pytest.mark.parametrize("payload", [{"titles": "CEO"}, {"titles": [1, {}]}, {}])
 def test_preview_rejects_malformed_input_with_400(api_as, csm_user, payload):
     assert api_as(csm_user).post(PREVIEW, payload, format="json").status_code == 400
+
+
+def test_the_api_records_who_changed_a_rule_in_its_history(api_as, csm_user):
+    api = api_as(csm_user)
+    rule_id = api.post(
+        RULES, {"keyword": "Finance", "dimension": "department", "value": "F"}, format="json"
+    ).json()["id"]
+    api.patch(f"{RULES}{rule_id}/", {"value": "Finance"}, format="json")
+    history = ClassificationRule.history.filter(id=rule_id).order_by("history_date")
+    assert [(h.history_type, h.value, h.history_user) for h in history] == [
+        ("+", "F", csm_user),
+        ("~", "Finance", csm_user),
+    ]
+
+
+def test_a_keyword_that_grows_too_long_when_normalised_is_a_400(api_as, csm_user):
+    response = api_as(csm_user).post(
+        RULES, {"keyword": "\ufdfa" * 100, "dimension": "department", "value": "X"}, format="json"
+    )
+    assert response.status_code == 400
