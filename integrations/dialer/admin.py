@@ -213,7 +213,7 @@ class CallRunAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description="Retry (failed runs, with the integration as it is now)",
+    @admin.action(description="Retry (failed or stuck runs, with the integration as it is now)",
                   permissions=["retry"])  # fmt: skip
     def retry(self, request, queryset):
         retried = skipped = 0
@@ -227,7 +227,7 @@ class CallRunAdmin(admin.ModelAdmin):
             self.message_user(request, f"{retried} run(s) retried.", messages.SUCCESS)
         if skipped:
             self.message_user(
-                request, f"{skipped} run(s) skipped: only failed runs can be retried.",
+                request, f"{skipped} run(s) skipped: only failed or stuck runs can be retried.",
                 messages.WARNING,
             )  # fmt: skip
 
@@ -243,7 +243,8 @@ def dialer_attention(request):
     return [
         attention.Attention(
             "Dialer runs failed",
-            "Calls that were not written to Salesforce. Fix the integration, then retry them.",
+            "Calls that were not written to Salesforce (failed, or stuck in the queue). Fix the "
+            "integration, then retry them.",
             url,
             "error",
             failed,

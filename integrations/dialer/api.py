@@ -5,6 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import authentication, exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -41,6 +42,18 @@ class ProjectSecretAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class ProjectSecretScheme(OpenApiAuthenticationExtension):
+    target_class = ProjectSecretAuthentication
+    name = "dialerProjectSecret"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The dialer project's webhook secret (shown once in the admin).",
+        }
 
 
 class HasProjectSecret(permissions.BasePermission):
@@ -199,7 +212,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
         data["email_on_error"] = instance.recipients
         return data
 
-    def get_warnings(self, instance):
+    def get_warnings(self, instance) -> list[str]:
         return services.integration_warnings(integration=instance)
 
     def validate(self, attrs):

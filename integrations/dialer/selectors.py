@@ -1,6 +1,9 @@
 """Reads of dialer configuration and runs (each a bounded number of queries)."""
 
-from django.db.models import Prefetch
+from datetime import timedelta
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from .models import CallRun, DialerProject, FieldMapping, Integration, ResultCode, secret_hash
 
@@ -45,5 +48,20 @@ def result_code_conflicts(*, project_id: int, codes, exclude_integration_id=None
     return {rc.code: rc.integration.name for rc in taken}
 
 
+# Longer than django-q2's task timeout: a run queued or running this long lost its task.
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def retryable_q() -> Q:
+    """Runs that may be retried: failed, or stuck (queued/running for longer than STUCK_AFTER)."""
+    cutoff = timezone.now() - STUCK_AFTER
+    return (
+        Q(status=CallRun.Status.FAILED)
+        | Q(status=CallRun.Status.QUEUED, received_at__lt=cutoff)
+        | Q(status=CallRun.Status.RUNNING, started_at__lt=cutoff)
+    )
+
+
 def failed_run_count() -> int:
-    return CallRun.objects.filter(status=CallRun.Status.FAILED).count()
+    """Failed and stuck runs (what the admin home page asks an admin to look at)."""
+    return CallRun.objects.filter(retryable_q()).count()

@@ -208,11 +208,14 @@ def _enqueue(run_id: int) -> None:
 
 
 def run_retry(*, run: CallRun) -> bool:
-    """Queue a failed run again (after its integration was fixed). Upserts on the run's external
-    ids make the retry create nothing twice. False when the run is not failed."""
+    """Queue a failed run again (after its integration was fixed), or a stuck one (its task was
+    lost: queued or running for longer than any task may run). Upserts on the run's external ids
+    make the retry create nothing twice. False when the run is neither."""
     with transaction.atomic():
-        updated = CallRun.objects.filter(pk=run.pk, status=CallRun.Status.FAILED).update(
-            status=CallRun.Status.QUEUED, finished_at=None
+        updated = (
+            CallRun.objects.filter(pk=run.pk)
+            .filter(selectors.retryable_q())
+            .update(status=CallRun.Status.QUEUED, finished_at=None)
         )
         if updated:
             _enqueue(run.pk)

@@ -1,8 +1,11 @@
 """Failed runs: they say what failed, e-mail the integration's recipients, keep everything, and
 can be retried from the admin after the fix without creating duplicates."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.dialer import services
 from integrations.dialer.models import Action, CallRun, FieldMapping
@@ -144,7 +147,7 @@ def test_only_failed_runs_are_retried(
 
     response = retry_in_admin(client, admin_member, [run_id], django_capture_on_commit_callbacks)
 
-    assert "skipped: only failed runs" in response.content.decode()
+    assert "skipped: only failed or stuck runs" in response.content.decode()
     assert CallRun.objects.get(pk=run_id).attempts == 1
 
 
@@ -179,3 +182,19 @@ def test_a_run_that_cannot_be_retried_is_left_alone(make_integration, post_call)
     run = CallRun.objects.get(pk=post_call("NI", CALL).json()["id"])
 
     assert services.run_retry(run=run) is False
+
+
+def test_a_run_whose_task_was_lost_can_be_retried(sf_org, make_integration, post_call, project,
+                                                  django_capture_on_commit_callbacks):  # fmt: skip
+    make_integration(Action.UPDATE_OR_CREATE_LEAD)
+    lost = CallRun.objects.create(
+        project=project, call_id="lost", result_code="YES", payload=CALL, action="x"
+    )
+    assert services.run_retry(run=lost) is False  # just queued: its task may still come
+    CallRun.objects.filter(pk=lost.pk).update(received_at=timezone.now() - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.run_retry(run=lost) is True
+
+    assert CallRun.objects.get(pk=lost.pk).status == CallRun.Status.SUCCEEDED
+    assert sf_org.count("Lead") == 1
