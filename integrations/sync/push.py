@@ -47,7 +47,7 @@ from integrations.salesforce import (
     TransientError,
 )
 
-from .outbox import POLYMORPHIC_FIELDS, REF_KEY, outbox_payloads_resolve
+from .outbox import CREATE_ONLY_KEY, POLYMORPHIC_FIELDS, REF_KEY, outbox_payloads_resolve
 from .runlog import RunLog
 
 log = logging.getLogger(__name__)
@@ -358,6 +358,9 @@ class Pusher:
             )
             if code in TRANSIENT_CODES or _parent_missing(code, message):
                 self._retry(g.items, code, message, now=now)
+            elif _drop_create_only(g.items, errors):
+                message = "the record exists already; sending it again without " + message
+                self._retry(g.items, code, message, now=now)
             else:
                 self._fail(g.items, code, message)
 
@@ -536,6 +539,27 @@ def _coalesce(items, operation) -> list[_Group]:
         else:
             groups[key] = _Group(item.sobject, operation, [item], record)
     return list(groups.values())
+
+
+def _drop_create_only(items, errors) -> bool:
+    """An upsert sent again after its answer was lost is an update, and Salesforce refuses the
+    fields that can only be set on create (the payload lists them as "$create_only", see
+    integrations.sync.outbox). Drop them from the stored payloads so the next attempt updates
+    the record (and learns its Id). True when that is what happened."""
+    bad = "INVALID_FIELD_FOR_INSERT_UPDATE"
+    fields = {f for e in errors for f in (e.get("fields") or [])}
+    if not fields or any(e.get("statusCode") != bad for e in errors):
+        return False
+    if not all(fields <= set((i.payload or {}).get(CREATE_ONLY_KEY) or ()) for i in items):
+        return False
+    for item in items:
+        item.payload = {
+            k: v
+            for k, v in item.payload.items()
+            if k != CREATE_ONLY_KEY and k not in fields and f"{k}Id" not in fields
+        }
+        OutboxItem.objects.filter(id=item.id).update(payload=item.payload)
+    return True
 
 
 def _parent_missing(code: str, message: str) -> bool:
