@@ -56,7 +56,13 @@ def registered_domain(value) -> str | None:
     None for hosts under no public suffix (`localhost`, `intranet`, `acme.example`), for bare
     suffixes (`co.uk`) and for IP addresses.
     """
-    host = host_of(value)
+    if not value or not isinstance(value, str):
+        return None
+    return _registered_domain_of_host(host_of(value))
+
+
+@lru_cache(maxsize=65536)
+def _registered_domain_of_host(host) -> str | None:
     if not host:
         return None
     parts = _extract(host)

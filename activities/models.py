@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Activity(models.Model):
@@ -118,6 +119,10 @@ class Participant(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["activity", "email"], name="participant_unique"),
+        ]
+        indexes = [
+            # The feed's search by a participant's address (any case).
+            models.Index(Lower("email"), name="participant_email_lower_idx"),
         ]
 
     def __str__(self):

@@ -7,6 +7,7 @@ Opportunities, Global Settings), then one insert for the activities and one for 
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -29,6 +30,8 @@ MAX_BULK = 1000
 REMATCH_DAYS = 90
 
 CREATED, EXISTING, REJECTED = "created", "existing", "rejected"
+KINDS = frozenset(Activity.Kind.values)
+ROLES = frozenset(Participant.Role.values)
 
 
 class ItemInvalid(Exception):
@@ -60,7 +63,12 @@ def normalise_email(value) -> str:
     """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
     if not isinstance(value, str) or not value.strip():
         raise EmailNotValidError("An e-mail address is required.")
-    return validate_email(value.strip(), check_deliverability=False).normalized
+    return _normalise_email(value.strip())
+
+
+@lru_cache(maxsize=65536)
+def _normalise_email(value: str) -> str:
+    return validate_email(value, check_deliverability=False).normalized
 
 
 def _text(raw, name, *, max_length, required=False, default=""):
@@ -84,7 +92,7 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
     source = _text(raw, "source", max_length=40, default=default_source) or default_source
     external_id = _text(raw, "external_id", max_length=255, required=True)
     kind = _text(raw, "kind", max_length=10, required=True).lower()
-    if kind not in Activity.Kind.values:
+    if kind not in KINDS:
         raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
     when_text = _text(raw, "occurred_at", max_length=64, required=True)
     try:
@@ -122,7 +130,7 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
                 {"participants": [f"{address!r} is not a valid e-mail address: {exc}"]}
             ) from None
         role = (person.get("role") or Participant.Role.TO).lower()
-        if role not in Participant.Role.values:
+        if role not in ROLES:
             raise ItemInvalid(
                 {"participants": [f"{email}: role {role!r} is not one of from, to, cc, attendee."]}
             )

@@ -1,0 +1,346 @@
+"""Bench: bulk activity ingestion with matching, and the feed changelist at a large row count.
+
+Run: DEBUG=1 .venv/bin/python bench/match_bench.py [--activities 20000] [--accounts 50000]
+     [--contacts 200000] [--batch 1000] [--feed-rows 1000000] [--with-contacts 2000]
+
+Uses a throwaway PostgreSQL database (crmbridge_bench_match, dropped at the end) unless
+--sqlite is given (a temp file). Prints figures; asserts nothing.
+
+What is measured:
+- ingestion: activity_ingest_many in batches (3 participants each: a known Contact, a new
+  person at an Account's domain, and a personal or internal address) against the mirror;
+  activities/s and queries per call. Contact creation (issue 6, runs after matching in the same
+  call) is switched off for the main run, and measured separately with --with-contacts.
+- changelist: /admin/activities/activity/ as an admin and as a rep at --feed-rows activities:
+  queries and wall time per request (best of 3).
+"""
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_NAME = "crmbridge_bench_match"
+
+
+def parse():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--activities", type=int, default=20_000)
+    p.add_argument("--accounts", type=int, default=50_000)
+    p.add_argument("--contacts", type=int, default=200_000)
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--feed-rows", type=int, default=1_000_000)
+    p.add_argument("--with-contacts", type=int, default=2000, help="0 to skip that run")
+    p.add_argument("--sqlite", action="store_true", help="temp SQLite file instead of PostgreSQL")
+    p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    return p.parse_args()
+
+
+def pg_admin(sql):
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def main():
+    args = parse()
+    os.environ.setdefault("DEBUG", "1")
+    if args.sqlite:
+        tmp = tempfile.mkdtemp()
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    else:
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
+        pg_admin(f"CREATE DATABASE {PG_NAME}")
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crmbridge.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    try:
+        run(args)
+    finally:
+        if not args.sqlite and not args.keep:
+            from django.db import connections
+
+            connections.close_all()
+            pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
+
+
+def build_mirror(args, rng):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from accounts.domain_services import account_domains_refresh_many
+    from accounts.models import Account, Contact, Lead, Opportunity, SalesforceUser
+    from crmbridge.models import GlobalSettings
+
+    User = get_user_model()
+    admin = User.objects.create_user("benchadmin", "benchadmin@crmbridge.example", "x")
+    admin.is_staff = True
+    admin.save()
+    admin.groups.add(Group.objects.get(name="Admin"))
+    rep = User.objects.create_user("benchrep", "benchrep@crmbridge.example", "x")
+    rep.is_staff = True
+    rep.save()
+    rep.groups.add(Group.objects.get(name="Rep"))
+    sf_users = SalesforceUser.objects.bulk_create(
+        [SalesforceUser(sf_id=f"005{i:015d}", name=f"U{i}", email=f"u{i}@x.com") for i in range(20)]
+    )
+    rep_sf = SalesforceUser.objects.create(
+        sf_id="005BENCHREP000000", name="Rep", email=rep.email, user=rep
+    )
+    owners = [*sf_users, rep_sf]
+    settings = GlobalSettings.load()
+    settings.internal_domains = ["crmbridge.example"]
+    settings.contact_creation_enabled = False
+    settings.save()
+
+    t0 = time.perf_counter()
+    accounts = []
+    for i in range(args.accounts):
+        # one Account in ten shares its domain with the next one (ambiguous unless owned)
+        domain = f"acct{i - 1}.com" if i % 10 == 1 else f"acct{i}.com"
+        accounts.append(
+            Account(
+                sf_id=f"001{i:015d}",
+                name=f"Account {i}",
+                website=f"https://www.{domain}/",
+                owner=rng.choice(owners),
+            )
+        )
+    accounts = Account.objects.bulk_create(accounts, batch_size=5000)
+    for start in range(0, len(accounts), 5000):
+        account_domains_refresh_many(accounts=accounts[start : start + 5000])
+    contacts = [
+        Contact(
+            sf_id=f"003{j:015d}",
+            last_name=f"C{j}",
+            email=f"c{j}@acct{j % args.accounts}.com",
+            account_id=accounts[j % args.accounts].pk,
+        )
+        for j in range(args.contacts)
+    ]
+    Contact.objects.bulk_create(contacts, batch_size=5000)
+    Lead.objects.bulk_create(
+        [
+            Lead(sf_id=f"00Q{j:015d}", last_name=f"L{j}", email=f"l{j}@lead{j}.io")
+            for j in range(10_000)
+        ],
+        batch_size=5000,
+    )
+    Opportunity.objects.bulk_create(
+        [
+            Opportunity(
+                sf_id=f"006{j:015d}",
+                name=f"O{j}",
+                account_id=accounts[j % args.accounts].pk,
+                owner=rng.choice(owners),
+            )
+            for j in range(args.accounts // 2)
+        ],
+        batch_size=5000,
+    )
+    print(
+        f"mirror: {args.accounts:,} Accounts, {args.contacts:,} Contacts, 10,000 Leads, "
+        f"{args.accounts // 2:,} Opportunities built in {time.perf_counter() - t0:.1f}s"
+    )
+    return admin, rep
+
+
+def items_for(args, rng, rep, count, prefix):
+    from django.utils import timezone
+
+    now = timezone.now()
+    items = []
+    for n in range(count):
+        a = rng.randrange(args.accounts)
+        third = rng.choice(["x{n}@gmail.com", "colleague@crmbridge.example", "l{m}@lead{m}.io"])
+        items.append(
+            {
+                "external_id": f"{prefix}-{n}",
+                "kind": rng.choice(["email", "meeting", "call"]),
+                "occurred_at": (now - __import__("datetime").timedelta(minutes=n)).isoformat(),
+                "owner": rep.email,
+                "subject": f"Bench {n}",
+                "participants": [
+                    {"email": f"c{rng.randrange(args.contacts)}@acct0.com"},
+                    {"email": f"new{n}@acct{a}.com", "name": "New Person"},
+                    {"email": third.format(n=n, m=rng.randrange(10_000))},
+                ],
+            }
+        )
+    return items
+
+
+def ingest(args, items, label):
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from activities.services import activity_ingest_many
+
+    per_call, statuses = [], {}
+    t0 = time.perf_counter()
+    for start in range(0, len(items), args.batch):
+        reset_queries()
+        with CaptureQueriesContext(connection) as ctx:
+            results = activity_ingest_many(items=items[start : start + args.batch])
+        per_call.append(len(ctx.captured_queries))
+        for r in results:
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+    elapsed = time.perf_counter() - t0
+    print(
+        f"{label}: {len(items):,} activities in {elapsed:.1f}s = {len(items) / elapsed:,.0f} "
+        f"activities/s; queries per call of {args.batch}: min {min(per_call)}, "
+        f"max {max(per_call)}; results {statuses}"
+    )
+
+
+def small_batch_queries(args, rng, rep, prefix):
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from activities.services import activity_ingest_many
+
+    for size in (10, 100, args.batch):
+        items = items_for(args, rng, rep, size, f"{prefix}{size}")
+        reset_queries()
+        with CaptureQueriesContext(connection) as ctx:
+            activity_ingest_many(items=items)
+        kinds = {}
+        for q in ctx.captured_queries:
+            word = q["sql"].split()[0]
+            kinds[word] = kinds.get(word, 0) + 1
+        print(f"  batch of {size:>5}: {len(ctx.captured_queries)} queries {kinds}")
+
+
+def fill_feed(args, rep):
+    from django.db import connection
+
+    from activities.models import Activity
+
+    have = Activity.objects.count()
+    need = max(0, args.feed_rows - have)
+    t0 = time.perf_counter()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(
+                """
+                INSERT INTO activities_activity (source, external_id, kind, occurred_at, owner_id,
+                    subject, body, match_status, match_reason_code, match_reason, match_edited,
+                    created_at)
+                SELECT 'fill', g::text, (ARRAY['email','meeting','call'])[1 + g %% 3],
+                    now() - (g || ' seconds')::interval, %s, 'Filler ' || g, '',
+                    (ARRAY['matched','unmatched','ambiguous','internal'])[1 + g %% 4],
+                    '', '', false, now()
+                FROM generate_series(1, %s) AS g
+                """,
+                [rep.pk, need],
+            )
+            cur.execute("ANALYZE activities_activity")
+    else:
+        from django.utils import timezone
+
+        now = timezone.now()
+        import datetime as dt
+
+        for start in range(0, need, 10_000):
+            Activity.objects.bulk_create(
+                Activity(
+                    source="fill",
+                    external_id=str(g),
+                    kind="email",
+                    occurred_at=now - dt.timedelta(seconds=g),
+                    owner=rep,
+                    subject=f"Filler {g}",
+                    match_status="unmatched",
+                )
+                for g in range(start, min(need, start + 10_000))
+            )
+    print(
+        f"feed: {Activity.objects.count():,} activities "
+        f"({need:,} filler rows inserted in {time.perf_counter() - t0:.1f}s)"
+    )
+
+
+def changelist(admin, rep):
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    cases = [
+        ("admin, first page", admin, {}),
+        ("admin, status=unmatched", admin, {"match_status__exact": "unmatched"}),
+        ("admin, kind=call", admin, {"kind__exact": "call"}),
+        ("admin, page 50", admin, {"p": "50"}),
+        ("admin, search an e-mail address", admin, {"q": "new5@acct5.com"}),
+        ("admin, search subject text", admin, {"q": "Filler 12345"}),
+        ("rep (own feed), first page", rep, {}),
+    ]
+    for label, user, params in cases:
+        client = Client()
+        client.force_login(user)
+        best, queries, status = None, 0, None
+        for _ in range(3):
+            reset_queries()
+            with CaptureQueriesContext(connection) as ctx:
+                t0 = time.perf_counter()
+                response = client.get("/admin/activities/activity/", params)
+                took = time.perf_counter() - t0
+            status = response.status_code
+            queries = len(ctx.captured_queries)
+            best = took if best is None else min(best, took)
+        has_full_count = any(
+            "COUNT(" in q["sql"] and "LIMIT" not in q["sql"] and "activities_activity" in q["sql"]
+            for q in ctx.captured_queries
+        )
+        print(
+            f"  {label:<36} HTTP {status}, {queries} queries, best {best * 1000:.0f} ms, "
+            f"unbounded COUNT(*): {'yes' if has_full_count else 'no'}"
+        )
+
+
+def run(args):
+    from django.db import connection
+
+    from activities import services
+
+    rng = random.Random(1)
+    print(f"database: {connection.vendor}")
+    admin, rep = build_mirror(args, rng)
+    hook = services._after_match
+    # Matching and ingestion alone: the after-match hook (issue 6's contact step) switched off.
+    services._after_match = lambda activities: None
+    print("queries per ingestion call by batch size (matching + ingestion, after-match hook off):")
+    small_batch_queries(args, rng, rep, "q")
+    items = items_for(args, rng, rep, args.activities, "main")
+    ingest(args, items, "ingestion (after-match hook off)")
+    ingest(args, items[: min(len(items), 5 * args.batch)], "re-send (all existing)")
+    services._after_match = hook
+    if args.with_contacts:
+        from crmbridge.models import GlobalSettings
+
+        print("full pipeline (after-match hook on: issue 6's contact step included):")
+        settings = GlobalSettings.load()
+        settings.contact_creation_enabled = True
+        settings.save()
+        small_batch_queries(args, rng, rep, "full")
+        extra = items_for(args, rng, rep, args.with_contacts, "withcontacts")
+        ingest(args, extra, "ingestion, full pipeline, contact creation on")
+    fill_feed(args, rep)
+    print("changelist /admin/activities/activity/:")
+    changelist(admin, rep)
+
+
+if __name__ == "__main__":
+    main()
