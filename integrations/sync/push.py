@@ -343,9 +343,10 @@ class Pusher:
             raise PushStopped(
                 f"Salesforce refused the call: {exc}", exc.error_code or "ERROR"
             ) from None
+        done = []
         for g, res in zip(groups, results, strict=False):
             if res and res.get("success"):
-                self._sent(g, res.get("id"), now=now)
+                done.append((g, res.get("id")))
                 continue
             errors = (res or {}).get("errors") or [
                 {"statusCode": "UNKNOWN", "message": "no result"}
@@ -363,6 +364,7 @@ class Pusher:
                 self._retry(g.items, code, message, now=now)
             else:
                 self._fail(g.items, code, message)
+        self._sent(done, now=now)
 
     def _prepare(self, items, *, now) -> list:
         """Resolve parent references (see integrations.sync.outbox, PAYLOAD FORMAT); defer rows
@@ -439,24 +441,32 @@ class Pusher:
         return ready
 
     # -- outcomes ---------------------------------------------------------------------------------
-    def _sent(self, group, sf_id, *, now) -> None:
-        ids = [i.id for i in group.items]
+    def _sent(self, done, *, now) -> None:
+        """Mark the sent rows and write the Salesforce Ids back: a few queries per batch."""
+        items = []
+        for group, sf_id in done:
+            for item in group.items:
+                item.state = OutboxItem.State.SENT
+                item.sent_at = now
+                item.sf_id = sf_id or item.sf_id
+                item.claimed_by, item.claimed_at, item.next_attempt_at = "", None, None
+                item.error_code = item.last_error = ""
+                items.append(item)
+        if not items:
+            return
         with transaction.atomic():
-            OutboxItem.objects.filter(id__in=ids).update(
-                state=OutboxItem.State.SENT,
-                sent_at=now,
-                sf_id=sf_id or group.items[0].sf_id,
-                claimed_by="",
-                claimed_at=None,
-                error_code="",
-                last_error="",
-                next_attempt_at=None,
+            OutboxItem.objects.bulk_update(
+                items,
+                ["state", "sent_at", "sf_id", "claimed_by", "claimed_at", "next_attempt_at",
+                 "error_code", "last_error"],
+                batch_size=500,
+            )  # fmt: skip
+            _write_back_many(
+                [i for i in items if i.sf_id and i.operation == OutboxItem.Operation.UPSERT]
             )
-            if sf_id and group.operation == OutboxItem.Operation.UPSERT:
-                for item in group.items:
-                    _write_back(item, sf_id)
-        self.result.pushed += len(ids)
-        self.log.add(group.sobject, "pushed", len(ids))
+        for group, _ in done:
+            self.result.pushed += len(group.items)
+            self.log.add(group.sobject, "pushed", len(group.items))
 
     def _retry(self, items, code, message, *, now) -> None:
         for item in items:
@@ -567,31 +577,62 @@ def _parent_missing(code: str, message: str) -> bool:
     return code == "INVALID_FIELD" and "Foreign key external ID" in (message or "")
 
 
-def _write_back(item, sf_id: str) -> None:
-    """Set the Salesforce Id on the mirror row the outbox row names (`app_label.model:pk`), or
-    on the mirror row with the same crmbridge id."""
-    model, pk = None, None
+def _write_back_target(item):
+    """(model, pk or None) of the mirror row that receives the item's Salesforce Id."""
     if item.local_ref and ":" in item.local_ref:
         label, pk = item.local_ref.split(":", 1)
         try:
             model = apps.get_model(label)
         except (LookupError, ValueError):
             log.warning("outbox %s: unknown local_ref %s", item.id, item.local_ref)
+            return None, None
     elif item.sobject in MIRROR_MODELS and item.crmbridge_id:
-        model = apps.get_model(MIRROR_MODELS[item.sobject])
-    if model is None or not any(f.name == "sf_id" for f in model._meta.get_fields()):
-        return
-    qs = (
-        model.objects.filter(pk=pk)
-        if pk is not None
-        else model.objects.filter(crmbridge_id=item.crmbridge_id)
-    )
-    try:
-        with transaction.atomic():
-            qs.exclude(sf_id=sf_id).update(sf_id=sf_id)
-    except IntegrityError:
-        # Another mirror row already holds this Id (a pull got there first): leave it be.
-        log.warning("outbox %s: %s already mirrored under another row", item.id, sf_id)
+        model, pk = apps.get_model(MIRROR_MODELS[item.sobject]), None
+    else:
+        return None, None
+    if not any(f.name == "sf_id" for f in model._meta.concrete_fields):
+        return None, None
+    return model, pk
+
+
+def _write_back_many(items) -> None:
+    """Set the Salesforce Id on the mirror rows the outbox rows name (`app_label.model:pk`), or
+    on the mirror row with the same crmbridge id. A few queries per model, not per row."""
+    by_model = defaultdict(dict)
+    by_ext = defaultdict(dict)
+    for item in items:
+        model, pk = _write_back_target(item)
+        if model is None:
+            continue
+        if pk is None:
+            by_ext[model][item.crmbridge_id] = item.sf_id
+        else:
+            by_model[model][str(pk)] = item.sf_id
+    for model, exts in by_ext.items():
+        for pk, ext in model.objects.filter(crmbridge_id__in=list(exts)).values_list(
+            "pk", "crmbridge_id"
+        ):
+            by_model[model].setdefault(str(pk), exts[ext])
+    for model, ids in by_model.items():
+        changed = []
+        for row in model.objects.filter(pk__in=list(ids)).only("pk", "sf_id"):
+            wanted = ids[str(row.pk)]
+            if row.sf_id != wanted:
+                row.sf_id = wanted
+                changed.append(row)
+        if not changed:
+            continue
+        try:
+            with transaction.atomic():
+                model.objects.bulk_update(changed, ["sf_id"], batch_size=500)
+        except IntegrityError:
+            # Another mirror row already holds one of these Ids (a pull got there first).
+            for row in changed:
+                try:
+                    with transaction.atomic():
+                        model.objects.filter(pk=row.pk).update(sf_id=row.sf_id)
+                except IntegrityError:
+                    log.warning("%s %s is mirrored by another row", model.__name__, row.sf_id)
 
 
 # -- entry point ---------------------------------------------------------------------------------
