@@ -242,3 +242,67 @@ def test_attention_lists_the_reps_unmatched_activity(
     client.force_login(rep_user)
     page = client.get(reverse("admin:index")).content.decode()
     assert "1 activities matched no Account" in page
+
+
+def test_a_rep_can_search_accounts_for_edit_match(client, rep_user, org_settings):
+    AccountFactory(name="Acme Rockets", website="acme.com")
+    client.force_login(rep_user)
+    response = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "activities",
+            "model_name": "activity",
+            "field_name": "account",
+            "term": "acme",
+        },
+    )
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == ["Acme Rockets"]
+    by_domain = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "activities",
+            "model_name": "activity",
+            "field_name": "account",
+            "term": "acme.com",
+        },
+    )
+    assert [r["text"] for r in by_domain.json()["results"]] == ["Acme Rockets"]
+
+
+def test_account_admin_inline_adds_a_domain_and_refuses_removing_the_website_one(
+    client, admin_member, org_settings, django_capture_on_commit_callbacks
+):
+    acme = AccountFactory(name="Acme", website="acme.com")
+    website_row = acme.domains.get()
+    client.force_login(admin_member)
+    url = f"/admin/accounts/account/{acme.pk}/change/"
+    form = {
+        "domains-TOTAL_FORMS": "2",
+        "domains-INITIAL_FORMS": "1",
+        "domains-MIN_NUM_FORMS": "0",
+        "domains-MAX_NUM_FORMS": "1000",
+        "domains-0-id": str(website_row.pk),
+        "domains-0-account": str(acme.pk),
+        "domains-1-account": str(acme.pk),
+        "domains-1-domain": "acme-rockets.com",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert set(acme.domains.values_list("domain", "source")) == {
+        ("acme.com", "website"),
+        ("acme-rockets.com", "admin"),
+    }
+    refused = client.post(
+        url,
+        {
+            **form,
+            "domains-TOTAL_FORMS": "1",
+            "domains-0-DELETE": "on",
+            "domains-1-domain": "",
+        },
+    )
+    assert refused.status_code == 200
+    assert "change it in Salesforce" in refused.content.decode()
+    assert acme.domains.filter(domain="acme.com").exists()
