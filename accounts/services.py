@@ -9,7 +9,12 @@ import datetime
 
 from django.db import IntegrityError, transaction
 
-from integrations.sync.outbox import CREATE_ONLY_KEY, outbox_enqueue, outbox_reference
+from integrations.sync.outbox import (
+    CREATE_ONLY_KEY,
+    outbox_enqueue,
+    outbox_enqueue_many,
+    outbox_reference,
+)
 
 from .models import Contact, Lead, OpportunityContactRole, new_crmbridge_id
 
@@ -33,8 +38,39 @@ def _set(payload: dict, key: str, value) -> None:
         payload[key] = value
 
 
-@transaction.atomic
-def contact_create(
+def _contact_write(contact: Contact) -> dict:
+    payload = {"LastName": contact.last_name, "Email": contact.email, "LeadSource": LEAD_SOURCE}
+    _set(payload, "FirstName", contact.first_name)
+    _set(payload, "Title", contact.title)
+    _set(payload, "Phone", contact.phone)
+    _set(payload, "MailingCountry", contact.country)
+    _set(payload, "Department", contact.department)
+    _set(payload, "Seniority__c", contact.seniority)
+    if contact.account is not None:
+        payload["AccountId"] = outbox_reference(contact.account)
+    payload.update(_owner_fields(contact.owner))
+    return {
+        "sobject": "Contact",
+        "payload": payload,
+        "crmbridge_id": contact.crmbridge_id,
+        "local": contact,
+    }
+
+
+def _lead_write(lead: Lead, department=None, seniority=None) -> dict:
+    payload = {"LastName": lead.last_name, "Email": lead.email, "Company": lead.company}
+    payload["LeadSource"] = LEAD_SOURCE
+    _set(payload, "FirstName", lead.first_name)
+    _set(payload, "Title", lead.title)
+    _set(payload, "Phone", lead.phone)
+    _set(payload, "Country", lead.country)
+    _set(payload, "Department", department)
+    _set(payload, "Seniority__c", seniority)
+    payload.update(_owner_fields(lead.owner))
+    return {"sobject": "Lead", "payload": payload, "crmbridge_id": lead.crmbridge_id, "local": lead}
+
+
+def contact_build(
     *,
     first_name: str,
     last_name: str,
@@ -47,8 +83,8 @@ def contact_create(
     department: str | None = None,
     seniority: str | None = None,
 ) -> Contact:
-    """A new Contact on `account`, owned by `owner` (a SalesforceUser), LeadSource crmbridge."""
-    contact = Contact.objects.create(
+    """A new, unsaved Contact crmbridge creates (give it to contacts_create_many)."""
+    return Contact(
         crmbridge_id=new_crmbridge_id(),
         first_name=first_name,
         last_name=last_name,
@@ -63,24 +99,26 @@ def contact_create(
         owner=owner,
         created_by_crmbridge=True,
     )
-    payload = {"LastName": last_name, "Email": email, "LeadSource": LEAD_SOURCE}
-    _set(payload, "FirstName", first_name)
-    _set(payload, "Title", title)
-    _set(payload, "Phone", phone)
-    _set(payload, "MailingCountry", country)
-    _set(payload, "Department", department)
-    _set(payload, "Seniority__c", seniority)
-    if account is not None:
-        payload["AccountId"] = outbox_reference(account)
-    payload.update(_owner_fields(owner))
-    outbox_enqueue(
-        sobject="Contact", payload=payload, crmbridge_id=contact.crmbridge_id, local=contact
-    )
-    return contact
 
 
 @transaction.atomic
-def lead_create(
+def contacts_create_many(*, contacts: list[Contact]) -> list[Contact]:
+    """Save Contacts made by contact_build and queue them for Salesforce: one insert for the
+    Contacts, one for their outbox rows."""
+    if not contacts:
+        return []
+    Contact.objects.bulk_create(contacts, batch_size=500)
+    outbox_enqueue_many(writes=[_contact_write(c) for c in contacts])
+    return contacts
+
+
+def contact_create(**fields) -> Contact:
+    """A new Contact on `account`, owned by `owner` (a SalesforceUser), LeadSource crmbridge.
+    Keyword arguments as contact_build."""
+    return contacts_create_many(contacts=[contact_build(**fields)])[0]
+
+
+def lead_build(
     *,
     first_name: str,
     last_name: str,
@@ -93,8 +131,9 @@ def lead_create(
     department: str | None = None,
     seniority: str | None = None,
 ) -> Lead:
-    """A new Lead (for organisations that create Leads); `company` is the Account's name."""
-    lead = Lead.objects.create(
+    """A new, unsaved Lead crmbridge creates (give it to leads_create_many). Department and
+    seniority are sent to Salesforce (the mirror's Lead has no such fields)."""
+    lead = Lead(
         crmbridge_id=new_crmbridge_id(),
         first_name=first_name,
         last_name=last_name,
@@ -106,17 +145,26 @@ def lead_create(
         owner=owner,
         created_by_crmbridge=True,
     )
-    payload = {"LastName": last_name, "Email": email, "Company": company}
-    payload["LeadSource"] = LEAD_SOURCE
-    _set(payload, "FirstName", first_name)
-    _set(payload, "Title", title)
-    _set(payload, "Phone", phone)
-    _set(payload, "Country", country)
-    _set(payload, "Department", department)
-    _set(payload, "Seniority__c", seniority)
-    payload.update(_owner_fields(owner))
-    outbox_enqueue(sobject="Lead", payload=payload, crmbridge_id=lead.crmbridge_id, local=lead)
+    lead._classified = (department, seniority)
     return lead
+
+
+@transaction.atomic
+def leads_create_many(*, leads: list[Lead]) -> list[Lead]:
+    """Save Leads made by lead_build and queue them for Salesforce (one insert each)."""
+    if not leads:
+        return []
+    Lead.objects.bulk_create(leads, batch_size=500)
+    outbox_enqueue_many(
+        writes=[_lead_write(lead, *getattr(lead, "_classified", (None, None))) for lead in leads]
+    )
+    return leads
+
+
+def lead_create(**fields) -> Lead:
+    """A new Lead (for organisations that create Leads); `company` is the Account's name.
+    Keyword arguments as lead_build."""
+    return leads_create_many(leads=[lead_build(**fields)])[0]
 
 
 def _write_target(record) -> dict:
@@ -159,28 +207,93 @@ def contact_update_attributes(*, contact: Contact, values: dict, activity=None) 
     return changes
 
 
+def _ocr_write(role: OpportunityContactRole) -> dict:
+    return {
+        "sobject": "OpportunityContactRole",
+        "payload": {
+            "OpportunityId": outbox_reference(role.opportunity),
+            "ContactId": outbox_reference(role.contact),
+            # Salesforce never updates OpportunityId: a re-sent upsert leaves it out.
+            CREATE_ONLY_KEY: ["OpportunityId"],
+        },
+        "crmbridge_id": role.crmbridge_id,
+        "local": role,
+    }
+
+
+def _activity_log_build(*, activity, contact=None, lead=None):
+    from activities.models import ActivityLog
+
+    if (contact is None) == (lead is None):
+        raise ValueError("log an activity on exactly one Contact or Lead")
+    sobject = "Event" if activity.kind == "meeting" else "Task"
+    return ActivityLog(
+        activity=activity,
+        sobject=sobject,
+        contact=contact,
+        lead=lead,
+        crmbridge_id=new_crmbridge_id(),
+    )
+
+
+def _activity_log_write(log) -> dict:
+    activity = log.activity
+    if log.lead is not None:
+        who, what = log.lead, None
+    else:
+        who = log.contact
+        what = activity.opportunity or activity.account or log.contact.account
+    return {
+        "sobject": log.sobject,
+        "payload": _activity_payload(activity, log.sobject, who, what),
+        "crmbridge_id": log.crmbridge_id,
+        "local": log,
+    }
+
+
+def _create_many_once(model, rows, write, one_by_one) -> list:
+    """bulk_create `rows` and their outbox rows; if another transaction got one of them first
+    (a unique constraint), fall back to one savepoint per row and skip the duplicates."""
+    if not rows:
+        return []
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(rows, batch_size=500)
+            outbox_enqueue_many(writes=[write(r) for r in rows])
+        return rows
+    except IntegrityError:
+        for row in rows:
+            row.pk = None
+            row._state.adding = True
+        return [r for r in (one_by_one(r) for r in rows) if r is not None]
+
+
+def _save_once(row, write):
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            outbox_enqueue(**write(row))
+    except IntegrityError:
+        return None
+    return row
+
+
+def opportunity_contact_roles_create_many(*, pairs) -> list[OpportunityContactRole]:
+    """Add each (opportunity, contact) as a contact role, once; returns the roles made."""
+    rows = [
+        OpportunityContactRole(crmbridge_id=new_crmbridge_id(), opportunity=o, contact=c)
+        for o, c in pairs
+    ]
+    return _create_many_once(
+        OpportunityContactRole, rows, _ocr_write, lambda r: _save_once(r, _ocr_write)
+    )
+
+
 def opportunity_contact_role_create(*, opportunity, contact) -> OpportunityContactRole | None:
     """Add `contact` to `opportunity`'s contact roles (once). Returns the new role, or None when
     the contact already had one."""
-    try:
-        with transaction.atomic():
-            role = OpportunityContactRole.objects.create(
-                crmbridge_id=new_crmbridge_id(), opportunity=opportunity, contact=contact
-            )
-            outbox_enqueue(
-                sobject="OpportunityContactRole",
-                payload={
-                    "OpportunityId": outbox_reference(opportunity),
-                    "ContactId": outbox_reference(contact),
-                    # Salesforce never updates OpportunityId: a re-sent upsert leaves it out.
-                    CREATE_ONLY_KEY: ["OpportunityId"],
-                },
-                crmbridge_id=role.crmbridge_id,
-                local=role,
-            )
-    except IntegrityError:
-        return None
-    return role
+    made = opportunity_contact_roles_create_many(pairs=[(opportunity, contact)])
+    return made[0] if made else None
 
 
 def _activity_payload(activity, sobject: str, who, what) -> dict:
@@ -191,8 +304,7 @@ def _activity_payload(activity, sobject: str, who, what) -> dict:
     }
     if what is not None:
         payload["WhatId"] = outbox_reference(what)
-    owner = activity.owner_sf_user
-    payload.update(_owner_fields(owner))
+    payload.update(_owner_fields(activity.owner_sf_user))
     if activity.body:
         payload["Description"] = activity.body[:32000]
     if sobject == "Task":
@@ -204,35 +316,22 @@ def _activity_payload(activity, sobject: str, who, what) -> dict:
     return payload
 
 
-def activity_log(*, activity, contact: Contact | None = None, lead: Lead | None = None):
-    """Log `activity` on one person in Salesforce: a Task for an e-mail or call, an Event for a
-    meeting, with WhoId (the person), WhatId (the Opportunity, else the Account; none for a
-    Lead), subject, date and owner. Once per activity and person: returns the new ActivityLog, or
-    None when it was logged already."""
+def activity_logs_create_many(*, entries) -> list:
+    """Log activities on people: `entries` are (activity, contact, lead) with exactly one of
+    contact and lead. A Task for an e-mail or call, an Event for a meeting, with WhoId (the
+    person), WhatId (the Opportunity, else the Account; none for a Lead), subject, date and
+    owner. Once per activity and person: entries already logged are skipped. Returns the
+    ActivityLogs made."""
     from activities.models import ActivityLog
 
-    if (contact is None) == (lead is None):
-        raise ValueError("log an activity on exactly one Contact or Lead")
-    sobject = "Event" if activity.kind == "meeting" else "Task"
-    if lead is not None:
-        who, what = lead, None
-    else:
-        who, what = contact, activity.opportunity or activity.account or contact.account
-    try:
-        with transaction.atomic():
-            log = ActivityLog.objects.create(
-                activity=activity,
-                sobject=sobject,
-                contact=contact,
-                lead=lead,
-                crmbridge_id=new_crmbridge_id(),
-            )
-            outbox_enqueue(
-                sobject=sobject,
-                payload=_activity_payload(activity, sobject, who, what),
-                crmbridge_id=log.crmbridge_id,
-                local=log,
-            )
-    except IntegrityError:
-        return None
-    return log
+    rows = [_activity_log_build(activity=a, contact=c, lead=ld) for a, c, ld in entries]
+    return _create_many_once(
+        ActivityLog, rows, _activity_log_write, lambda r: _save_once(r, _activity_log_write)
+    )
+
+
+def activity_log(*, activity, contact: Contact | None = None, lead: Lead | None = None):
+    """Log `activity` on one person (see activity_logs_create_many). Returns the new
+    ActivityLog, or None when it was logged already."""
+    made = activity_logs_create_many(entries=[(activity, contact, lead)])
+    return made[0] if made else None

@@ -252,6 +252,7 @@ def _process(ids, result: ProcessResult) -> None:
     )
 
     new_decisions, changed_decisions = [], []
+    new_contacts, new_leads, roles, to_log = [], [], [], []
     for activity in acts:
         owner = activity.owner_sf_user or sf_owner_of_user.get(activity.owner_id)
         profile = profiles[activity.owner_id]
@@ -284,8 +285,8 @@ def _process(ids, result: ProcessResult) -> None:
                         sf_id=contact.sf_id,
                     )
                 ]
-                result.logged += _log(activity, logged, contact=contact)
-                if settings.auto_attribute_updates:
+                _log(to_log, activity, logged, contact=contact)
+                if settings.auto_attribute_updates and contact.pk is not None:
                     result.attribute_changes += _update_attributes(
                         contact, details, activity, ruleset, change_times
                     )
@@ -302,7 +303,7 @@ def _process(ids, result: ProcessResult) -> None:
                         sf_id=lead.sf_id,
                     )
                 ]
-                result.logged += _log(activity, logged, lead=lead)
+                _log(to_log, activity, logged, lead=lead)
             else:
                 account = p.account or activity.account
                 if activity.match_status != Activity.MatchStatus.MATCHED:
@@ -331,21 +332,19 @@ def _process(ids, result: ProcessResult) -> None:
                         "seniority": classified.seniority_value,
                     }
                     if settings.create_as == CreateAs.LEAD:
-                        lead = account_services.lead_create(company=account.name, **common)
+                        lead = account_services.lead_build(company=account.name, **common)
+                        new_leads.append(lead)
                         leads[key] = lead
                         decision.outcome, decision.lead = Outcome.CREATED_LEAD, lead
-                        result.leads_created += 1
-                        result.logged += _log(activity, logged, lead=lead)
+                        _log(to_log, activity, logged, lead=lead)
                     else:
-                        contact = account_services.contact_create(account=account, **common)
+                        contact = account_services.contact_build(account=account, **common)
+                        new_contacts.append(contact)
                         contacts[key] = contact
                         decision.outcome, decision.contact = Outcome.CREATED_CONTACT, contact
-                        result.contacts_created += 1
                         if activity.opportunity_id:
-                            account_services.opportunity_contact_role_create(
-                                opportunity=activity.opportunity, contact=contact
-                            )
-                        result.logged += _log(activity, logged, contact=contact)
+                            roles.append((activity.opportunity, contact))
+                        _log(to_log, activity, logged, contact=contact)
                 else:
                     decision.outcome = Outcome.NOT_CREATED
                     result.not_created += 1
@@ -353,6 +352,14 @@ def _process(ids, result: ProcessResult) -> None:
                 changed_decisions.append(decision)
             else:
                 new_decisions.append(decision)
+    # The writes, batched: people first, then what refers to them.
+    account_services.contacts_create_many(contacts=new_contacts)
+    account_services.leads_create_many(leads=new_leads)
+    account_services.opportunity_contact_roles_create_many(pairs=roles)
+    made = account_services.activity_logs_create_many(entries=to_log)
+    result.contacts_created += len(new_contacts)
+    result.leads_created += len(new_leads)
+    result.logged += len(made)
     ContactDecision.objects.bulk_create(new_decisions, batch_size=1000)
     ContactDecision.objects.bulk_update(
         changed_decisions,
@@ -361,13 +368,12 @@ def _process(ids, result: ProcessResult) -> None:
     )
 
 
-def _log(activity, logged: set, *, contact=None, lead=None) -> int:
-    key = (activity.pk, "c", contact.pk) if contact is not None else (activity.pk, "l", lead.pk)
-    if key in logged:
-        return 0
-    logged.add(key)
-    made = account_services.activity_log(activity=activity, contact=contact, lead=lead)
-    return 1 if made is not None else 0
+def _log(to_log: list, activity, logged: set, *, contact=None, lead=None) -> None:
+    person = contact if contact is not None else lead
+    key = (activity.pk, "c" if contact is not None else "l", person.pk or id(person))
+    if key not in logged:
+        logged.add(key)
+        to_log.append((activity, contact, lead))
 
 
 def _update_attributes(contact, details, activity, ruleset, change_times) -> int:

@@ -46,6 +46,37 @@ def _local_ref(obj):
     return f"{obj._meta.label_lower}:{obj.pk}" if obj is not None else ""
 
 
+def _build_item(
+    *,
+    sobject: str,
+    payload: dict,
+    crmbridge_id: str = "",
+    sf_id: str = "",
+    local=None,
+    operation: str | None = None,
+) -> OutboxItem:
+    if operation is None:
+        operation = OutboxItem.Operation.UPSERT if crmbridge_id else OutboxItem.Operation.UPDATE
+    if operation == OutboxItem.Operation.UPSERT and not crmbridge_id:
+        raise ValueError("an upsert needs a crmbridge_id")
+    if operation != OutboxItem.Operation.UPSERT and not sf_id:
+        raise ValueError(f"an {operation} needs the record's Salesforce Id")
+    return OutboxItem(
+        sobject=sobject,
+        operation=operation,
+        crmbridge_id=crmbridge_id,
+        sf_id=sf_id,
+        payload=payload,
+        stage=OutboxItem.stage_for(sobject),
+        local_ref=_local_ref(local),
+    )
+
+
+def _check_transaction():
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_enqueue must run in the transaction of the local change")
+
+
 def outbox_enqueue(
     *,
     sobject: str,
@@ -61,28 +92,34 @@ def outbox_enqueue(
     an `sf_id` it is an update of that record. `local` is the mirror row that receives the
     Salesforce Id once pushed.
     """
-    if operation is None:
-        operation = OutboxItem.Operation.UPSERT if crmbridge_id else OutboxItem.Operation.UPDATE
-    if operation == OutboxItem.Operation.UPSERT and not crmbridge_id:
-        raise ValueError("an upsert needs a crmbridge_id")
-    if operation != OutboxItem.Operation.UPSERT and not sf_id:
-        raise ValueError(f"an {operation} needs the record's Salesforce Id")
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox_enqueue must run in the transaction of the local change")
-    item = OutboxItem.objects.create(
+    item = _build_item(
         sobject=sobject,
-        operation=operation,
+        payload=payload,
         crmbridge_id=crmbridge_id,
         sf_id=sf_id,
-        payload=payload,
-        stage=OutboxItem.stage_for(sobject),
-        local_ref=_local_ref(local),
+        local=local,
+        operation=operation,
     )
+    _check_transaction()
+    item.save()
     # New work: a push runs soon after the commit (debounced; see integrations.sync.schedule).
     from .schedule import push_soon_on_commit
 
     push_soon_on_commit()
     return item
+
+
+def outbox_enqueue_many(*, writes: list[dict]) -> list[OutboxItem]:
+    """Queue many writes with one insert: each dict takes outbox_enqueue's arguments."""
+    items = [_build_item(**write) for write in writes]
+    if not items:
+        return []
+    _check_transaction()
+    OutboxItem.objects.bulk_create(items, batch_size=500)
+    from .schedule import push_soon_on_commit
+
+    push_soon_on_commit()
+    return items
 
 
 # -- references to parents in a payload (see PAYLOAD FORMAT in the module docstring) --------

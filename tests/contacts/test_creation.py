@@ -257,3 +257,48 @@ def test_an_older_activity_does_not_undo_a_newer_title(
     jane_existing.refresh_from_db()
     assert jane_existing.title == "Director"
     assert list(ContactAttributeChange.objects.values_list("new_value", flat=True)) == ["Director"]
+
+
+@pytest.mark.django_db
+def test_one_batch_with_the_same_new_person_twice_creates_one_contact(rep_user, acme, org_settings):
+    from activities.services import activity_ingest_many
+
+    org_settings.auto_attribute_updates = True
+    org_settings.save()
+    items = [
+        {"external_id": f"b{k}", "kind": "email", "occurred_at": f"2026-11-2{k}T10:00:00Z",
+         "owner": rep_user.email, "subject": f"Mail {k}",
+         "participants": [{"email": "jane.doe@acme.com", "name": "Jane Doe",
+                           "title": ["Manager", "Director"][k]}]}
+        for k in range(2)
+    ]  # fmt: skip
+    activity_ingest_many(items=items)
+    assert Contact.objects.count() == 1
+    assert ActivityLog.objects.count() == 2
+    assert sorted(ContactDecision.objects.values_list("outcome", flat=True)) == [
+        "created_contact",
+        "existing_contact",
+    ]
+
+
+@pytest.mark.django_db
+def test_contact_creation_reads_a_bounded_number_of_queries(
+    rep_user, acme, org_settings, django_assert_max_num_queries
+):
+    from activities.services import activity_ingest_many
+
+    def suffix(k):  # letters only: an address with digits gives no name
+        return chr(97 + k // 26) + chr(97 + k % 26)
+
+    def items(prefix, n):
+        return [
+            {"external_id": f"{prefix}{k}", "kind": "email", "occurred_at": "2026-11-20T10:00:00Z",
+             "owner": rep_user.email, "subject": "Hi",
+             "participants": [{"email": f"jane.{prefix}{suffix(k)}@acme.com"}]}
+            for k in range(n)
+        ]  # fmt: skip
+
+    activity_ingest_many(items=items("warm", 1))
+    with django_assert_max_num_queries(60):
+        activity_ingest_many(items=items("x", 40))
+    assert Contact.objects.count() == 41
