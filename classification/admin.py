@@ -73,6 +73,13 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     readonly_fields = []
     actions = ["activate_rules", "deactivate_rules"]
 
+    # django-import-export lets every staff user import and export unless told otherwise.
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
     # -- saving goes through the services (version bump, re-classification) ----------------
     def save_model(self, request, obj, form, change):
         for warning in services.rule_save(rule=obj, user=request.user):

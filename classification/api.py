@@ -4,7 +4,7 @@ CSM and Admin roles only (a Rep gets 403).
 """
 
 from django.db.models import Count
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,6 +41,7 @@ class RuleSerializer(serializers.ModelSerializer):
         # Model.clean names the clashing rule; the unique constraint's own message would not.
         validators = []
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_warnings(self, obj):
         return self.context.get("warnings", {}).get(obj.pk, [])
 
@@ -144,7 +145,22 @@ def _warnings(rules: list[Rule]) -> list[str]:
     ]
 
 
-@extend_schema(tags=["classification"], request=PreviewSerializer)
+class PreviewResultSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    department = serializers.CharField(allow_null=True)
+    seniority = serializers.CharField(allow_null=True)
+    department_rule = serializers.JSONField(allow_null=True, help_text="Rule id or null.")
+    seniority_rule = serializers.JSONField(allow_null=True, help_text="Rule id or null.")
+
+
+class PreviewResponseSerializer(serializers.Serializer):
+    results = PreviewResultSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema(
+    tags=["classification"], request=PreviewSerializer, responses=PreviewResponseSerializer
+)
 class PreviewView(APIView):
     """Classify up to 10,000 titles with the active rules, or with a draft set of `rules`.
 
@@ -257,7 +273,23 @@ def impact_of(*, draft: dict) -> dict:
     }
 
 
-@extend_schema(tags=["classification"], request=ImpactSerializer)
+class ImpactExampleSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    contacts = serializers.IntegerField()
+    before = serializers.DictField(child=serializers.CharField(allow_null=True))
+    after = serializers.DictField(child=serializers.CharField(allow_null=True))
+
+
+class ImpactResponseSerializer(serializers.Serializer):
+    contacts_changing = serializers.IntegerField()
+    titles_changing = serializers.IntegerField()
+    examples = ImpactExampleSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema(
+    tags=["classification"], request=ImpactSerializer, responses=ImpactResponseSerializer
+)
 class ImpactView(APIView):
     """A draft rule: how many existing Contacts would change, and twenty examples before/after."""
 
@@ -281,7 +313,41 @@ def _id_list(raw: str | None):
     return ids
 
 
-@extend_schema(tags=["classification"])
+class EngagedContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    seniority = serializers.CharField()
+    last_activity_at = serializers.DateTimeField()
+
+
+class EngagedAccountSerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    executives_engaged = serializers.IntegerField()
+    contacts = EngagedContactSerializer(many=True)
+
+
+class EngagedOpportunitySerializer(serializers.Serializer):
+    opportunity = serializers.IntegerField()
+    executives_engaged = serializers.IntegerField()
+    contacts = EngagedContactSerializer(many=True)
+
+
+class ExecutiveEngagedResponseSerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    executive_values = serializers.ListField(child=serializers.CharField())
+    accounts = EngagedAccountSerializer(many=True)
+    opportunities = EngagedOpportunitySerializer(many=True)
+
+
+@extend_schema(
+    tags=["classification"],
+    responses=ExecutiveEngagedResponseSerializer,
+    parameters=[
+        OpenApiParameter("accounts", str, description="Comma-separated Account ids."),
+        OpenApiParameter("opportunities", str, description="Comma-separated Opportunity ids."),
+    ],
+)
 class ExecutiveEngagedView(APIView):
     """Executives engaged per Account and Opportunity. ?accounts=1,2&opportunities=3 to limit."""
 

@@ -192,3 +192,12 @@ def test_the_run_list_shows_progress(csm_client):
     ReclassificationRun.objects.create(state="running", total=10, processed=4)
     page = csm_client.get("/admin/classification/reclassificationrun/").content.decode()
     assert "4 / 10 (40%)" in page
+
+
+def test_a_rep_can_neither_import_nor_export_rules(client, rep_user, department_rules):
+    client.force_login(rep_user)
+    assert client.get(f"{RULES_URL}import/").status_code == 403
+    assert client.get(f"{RULES_URL}export/").status_code == 403
+    response = _import(client, "keyword,dimension,value\nFinance Ops,department,Finance\n")
+    assert response.status_code == 403
+    assert not ClassificationRule.objects.filter(keyword="Finance Ops").exists()
