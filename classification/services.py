@@ -43,6 +43,31 @@ def classify_contact_fields(*, title, ruleset: RuleSet | None = None) -> tuple:
     return result.department_value, result.seniority_value
 
 
+def contacts_apply_classification(
+    *, contacts, ruleset: RuleSet | None = None, clear_unmatched=None
+):
+    """Set department/seniority on Contact objects in memory; return those that changed.
+
+    No query besides the rule-set version (when `ruleset` is not given) and the settings (when
+    `clear_unmatched` is not given). Without clear_unmatched, a title no rule matches keeps the
+    value it has (e.g. one set in Salesforce). The caller saves (bulk_update) and queues the
+    Salesforce update (``outbox_contact_update``).
+    """
+    ruleset = ruleset or selectors.active_ruleset()
+    if clear_unmatched is None:
+        clear_unmatched = ClassificationSettings.load().clear_unmatched
+    changed = []
+    for contact in contacts:
+        department, seniority = classify_contact_fields(title=contact.title, ruleset=ruleset)
+        if not clear_unmatched:
+            department = department if department is not None else contact.department
+            seniority = seniority if seniority is not None else contact.seniority
+        if (department, seniority) != (contact.department, contact.seniority):
+            contact.department, contact.seniority = department, seniority
+            changed.append(contact)
+    return changed
+
+
 # -- values ------------------------------------------------------------------------------------
 
 
@@ -266,7 +291,6 @@ def contacts_reclassify(*, run_id: int, batch_size: int = BATCH_SIZE) -> Reclass
     recorded on the run after every batch.
     """
     from accounts.models import Contact
-    from integrations.sync.outbox import outbox_enqueue
 
     claimed = ReclassificationRun.objects.filter(
         pk=run_id, state=ReclassificationRun.State.QUEUED
@@ -288,23 +312,15 @@ def contacts_reclassify(*, run_id: int, batch_size: int = BATCH_SIZE) -> Reclass
             if not batch:
                 break
             last_id = batch[-1].id
-            changed = []
-            for contact in batch:
-                department, seniority = classify_contact_fields(
-                    title=contact.title, ruleset=ruleset
-                )
-                if not clear_unmatched:
-                    department = department if department is not None else contact.department
-                    seniority = seniority if seniority is not None else contact.seniority
-                if (department, seniority) != (contact.department, contact.seniority):
-                    contact.department, contact.seniority = department, seniority
-                    changed.append(contact)
+            changed = contacts_apply_classification(
+                contacts=batch, ruleset=ruleset, clear_unmatched=clear_unmatched
+            )
             with transaction.atomic():
                 queued = 0
                 if changed:
                     Contact.objects.bulk_update(changed, ["department", "seniority"])
                     for contact in changed:
-                        queued += _outbox_contact_update(contact, outbox_enqueue)
+                        queued += outbox_contact_update(contact=contact)
                 ReclassificationRun.objects.filter(pk=run.pk).update(
                     processed=F("processed") + len(batch),
                     changed=F("changed") + len(changed),
@@ -324,8 +340,11 @@ def contacts_reclassify(*, run_id: int, batch_size: int = BATCH_SIZE) -> Reclass
     return run
 
 
-def _outbox_contact_update(contact, outbox_enqueue) -> int:
+def outbox_contact_update(*, contact) -> int:
+    """Queue the Salesforce update of a Contact's Department and Seniority__c (in the caller's
+    transaction). Returns 1 when queued, 0 for a contact Salesforce does not know yet."""
     from integrations.models import OutboxItem
+    from integrations.sync.outbox import outbox_enqueue
 
     payload = {
         SALESFORCE_FIELDS[Dimension.DEPARTMENT]: contact.department,
