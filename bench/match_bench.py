@@ -39,6 +39,12 @@ def parse():
     p.add_argument("--with-contacts", type=int, default=2000, help="0 to skip that run")
     p.add_argument("--sqlite", action="store_true", help="temp SQLite file instead of PostgreSQL")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    p.add_argument(
+        "--commit-diagnostic",
+        action="store_true",
+        help="also re-run ingestion with deferred FK checks made immediate / without WAL flush "
+        "waits (diagnostic only: shows where COMMIT time goes)",
+    )
     return p.parse_args()
 
 
@@ -151,6 +157,11 @@ def build_mirror(args, rng):
         ],
         batch_size=5000,
     )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
     print(
         f"mirror: {args.accounts:,} Accounts, {args.contacts:,} Contacts, 10,000 Leads, "
         f"{args.accounts // 2:,} Opportunities built in {time.perf_counter() - t0:.1f}s"
@@ -189,7 +200,7 @@ def ingest(args, items, label):
 
     from activities.services import activity_ingest_many
 
-    per_call, statuses = [], {}
+    per_call, statuses, slowest = [], {}, []
     t0 = time.perf_counter()
     for start in range(0, len(items), args.batch):
         reset_queries()
@@ -198,12 +209,17 @@ def ingest(args, items, label):
         per_call.append(len(ctx.captured_queries))
         for r in results:
             statuses[r.status] = statuses.get(r.status, 0) + 1
+        slowest.extend((float(q["time"]), q["sql"][:90]) for q in ctx.captured_queries)
     elapsed = time.perf_counter() - t0
+    db_time = sum(t for t, _ in slowest)
+    top = sorted(slowest, reverse=True)[:3]
     print(
         f"{label}: {len(items):,} activities in {elapsed:.1f}s = {len(items) / elapsed:,.0f} "
         f"activities/s; queries per call of {args.batch}: min {min(per_call)}, "
-        f"max {max(per_call)}; results {statuses}"
+        f"max {max(per_call)}; results {statuses}; time in the database {db_time:.1f}s"
     )
+    for took, sql in top:
+        print(f"    slowest query {took * 1000:.0f} ms: {sql}")
 
 
 def small_batch_queries(args, rng, rep, prefix):
@@ -326,6 +342,13 @@ def run(args):
     items = items_for(args, rng, rep, args.activities, "main")
     ingest(args, items, "ingestion (after-match hook off)")
     ingest(args, items[: min(len(items), 5 * args.batch)], "re-send (all existing)")
+    if args.commit_diagnostic and connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET synchronous_commit TO off")
+        more = items_for(args, rng, rep, min(args.activities, 5000), "nosync")
+        ingest(args, more, "diagnostic: same, synchronous_commit off for this session")
+        with connection.cursor() as cur:
+            cur.execute("SET synchronous_commit TO on")
     services._after_match = hook
     if args.with_contacts:
         from crmbridge.models import GlobalSettings
