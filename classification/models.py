@@ -217,6 +217,9 @@ class ReclassificationRun(models.Model):
     processed = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0, help_text="Contacts whose values changed.")
     outbox_queued = models.PositiveIntegerField(default=0, help_text="Salesforce updates queued.")
+    last_contact_id = models.PositiveBigIntegerField(
+        default=0, help_text="Contacts up to this id are done (a long run continues from here)."
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,7 @@ queues (on commit) one re-classification of existing Contacts, so nobody ever re
 """
 
 import logging
+import time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 RULE_FIELDS = ("keyword", "dimension", "value", "priority", "active", "note")
 STARTER_PACKS = {"seniority": "seniority_starter", "department": "department_examples"}
 BATCH_SIZE = 2000
+TIME_BUDGET = 240.0  # seconds per task; Q_CLUSTER["timeout"] is 600
 
 
 # -- classification of one title ---------------------------------------------------------------
@@ -265,67 +267,96 @@ def rulepack_load(*, name: str, user=None) -> dict:
 # -- re-classification of existing Contacts ----------------------------------------------------
 
 
-def reclassification_enqueue(*, reason: str) -> ReclassificationRun:
-    """Queue one re-classification run on commit; a run still queued absorbs later changes."""
-    pending = ReclassificationRun.objects.filter(state=ReclassificationRun.State.QUEUED).first()
-    if pending is not None:
-        return pending
-    run = ReclassificationRun.objects.create(reason=reason[:255])
-
+def _enqueue_task(run_id: int) -> None:
     def enqueue():
         from django_q.tasks import async_task
 
         async_task(
-            "classification.tasks.reclassify_contacts", run.pk, task_name=f"reclassify-{run.pk}"
+            "classification.tasks.reclassify_contacts", run_id, task_name=f"reclassify-{run_id}"
         )
 
     transaction.on_commit(enqueue)
+
+
+def reclassification_enqueue(*, reason: str) -> ReclassificationRun:
+    """Queue a re-classification run (task sent on commit).
+
+    A run queued and not started yet absorbs later changes (it reads the rules when it starts);
+    its task is sent again, which is harmless (a run is claimed once) and recovers a lost task.
+    """
+    pending = ReclassificationRun.objects.filter(
+        state=ReclassificationRun.State.QUEUED, last_contact_id=0, processed=0
+    ).first()
+    run = pending or ReclassificationRun.objects.create(reason=reason[:255])
+    _enqueue_task(run.pk)
     return run
 
 
-def contacts_reclassify(*, run_id: int, batch_size: int = BATCH_SIZE) -> ReclassificationRun:
+def contacts_reclassify(
+    *, run_id: int, batch_size: int = BATCH_SIZE, time_budget: float = TIME_BUDGET
+) -> ReclassificationRun:
     """Classify every Contact with the active rules, in batches by id.
 
     Writes only Contacts whose department or seniority changes (bulk_update) and queues each
     one's Salesforce update through the outbox, in the same transaction as its batch. Progress is
-    recorded on the run after every batch.
+    recorded on the run after every batch. After `time_budget` seconds the run is queued again
+    and continues in a new task from where it stopped (a task stays well below its timeout).
     """
     from accounts.models import Contact
 
     claimed = ReclassificationRun.objects.filter(
         pk=run_id, state=ReclassificationRun.State.QUEUED
-    ).update(state=ReclassificationRun.State.RUNNING, started_at=timezone.now())
+    ).update(state=ReclassificationRun.State.RUNNING)
     run = ReclassificationRun.objects.get(pk=run_id)
     if not claimed:
         return run  # already taken by another worker, or finished
+    deadline = time.monotonic() + time_budget
     try:
-        ruleset = selectors.active_ruleset()
-        clear_unmatched = ClassificationSettings.load().clear_unmatched
         contacts = Contact.objects.filter(is_deleted=False)
-        run.ruleset_version = ruleset.version
-        run.total = contacts.count()
-        run.save(update_fields=["ruleset_version", "total"])
-        last_id = 0
+        clear_unmatched = ClassificationSettings.load().clear_unmatched
+        if run.started_at is None:
+            run.started_at = timezone.now()
+            run.total = contacts.count()
+            run.save(update_fields=["started_at", "total"])
+        last_id = run.last_contact_id
         fields = ("id", "title", "department", "seniority", "sf_id", "crmbridge_id")
         while True:
-            batch = list(contacts.filter(id__gt=last_id).order_by("id").only(*fields)[:batch_size])
-            if not batch:
-                break
-            last_id = batch[-1].id
-            changed = contacts_apply_classification(
-                contacts=batch, ruleset=ruleset, clear_unmatched=clear_unmatched
-            )
+            # One small query per batch: a rule change during a long run is picked up at once.
+            ruleset = selectors.active_ruleset()
             with transaction.atomic():
+                # Locked while classified and written: a concurrent pull of a new title waits.
+                batch = list(
+                    contacts.select_for_update()
+                    .filter(id__gt=last_id)
+                    .order_by("id")
+                    .only(*fields)[:batch_size]
+                )
+                if not batch:
+                    break
+                last_id = batch[-1].id
+                changed = contacts_apply_classification(
+                    contacts=batch, ruleset=ruleset, clear_unmatched=clear_unmatched
+                )
                 queued = 0
                 if changed:
                     Contact.objects.bulk_update(changed, ["department", "seniority"])
                     for contact in changed:
                         queued += outbox_contact_update(contact=contact)
                 ReclassificationRun.objects.filter(pk=run.pk).update(
+                    ruleset_version=ruleset.version,
+                    last_contact_id=last_id,
                     processed=F("processed") + len(batch),
                     changed=F("changed") + len(changed),
                     outbox_queued=F("outbox_queued") + queued,
                 )
+            if len(batch) == batch_size and time.monotonic() > deadline:
+                # At least one batch per task, so a run always moves on.
+                ReclassificationRun.objects.filter(pk=run.pk).update(
+                    state=ReclassificationRun.State.QUEUED
+                )
+                _enqueue_task(run.pk)
+                run.refresh_from_db()
+                return run
         ReclassificationRun.objects.filter(pk=run.pk).update(
             state=ReclassificationRun.State.DONE, finished_at=timezone.now()
         )

@@ -176,3 +176,26 @@ def test_executive_engaged_api(api_as, csm_user, rep_user, make_contact):
     assert body["accounts"][0]["executives_engaged"] == 1
     assert api_as(csm_user).get(url, {"accounts": "x"}).status_code == 400
     assert api_as(rep_user).get(url).status_code == 403
+
+
+def test_a_long_run_continues_in_a_new_task_from_where_it_stopped(
+    db, make_contact, django_capture_on_commit_callbacks
+):
+    contacts = [make_contact(f"Finance Analyst {i}") for i in range(7)]
+    services.rule_create(keyword="Finance", dimension="department", value="Finance")
+    run = ReclassificationRun.objects.get()
+    # No time left after the first batch: the run goes back to the queue with its resume point.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run = services.contacts_reclassify(run_id=run.pk, batch_size=3, time_budget=0)
+    assert run.state == ReclassificationRun.State.QUEUED
+    assert (run.processed, run.last_contact_id) == (3, contacts[2].id)
+    assert len(callbacks) == 1
+    # A rule change meanwhile does not join this half-done run: it gets its own.
+    other = services.reclassification_enqueue(reason="another change")
+    assert other.pk != run.pk
+    # The next task continues (and finishes, with the default budget).
+    with django_capture_on_commit_callbacks(execute=True):
+        callbacks[0]()
+    run.refresh_from_db()
+    assert run.state == ReclassificationRun.State.DONE
+    assert (run.processed, run.changed, run.total) == (7, 7, 7)
