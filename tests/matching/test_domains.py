@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.domains import (
     is_internal_host,
@@ -53,3 +55,18 @@ def test_personal_domains_come_from_the_shipped_list_and_settings():
 def test_internal_domains_cover_subdomains():
     assert is_internal_host("eu.ourco.com", internal=["ourco.com"])
     assert not is_internal_host("notourco.com", internal=["ourco.com"])
+
+
+_label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+
+
+@given(
+    # 4+ characters: "com.io" and "co.com" style second-level suffixes are not names.
+    name=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=4, max_size=12),
+    suffix=st.sampled_from(["com", "co.uk", "com.au", "de", "io"]),
+    subdomains=st.lists(_label, max_size=3),
+)
+def test_any_subdomain_falls_back_to_the_registered_domain(name, suffix, subdomains):
+    host = ".".join([*subdomains, name, suffix])
+    assert registered_domain(f"someone@{host.upper()}") == f"{name}.{suffix}"
+    assert registered_domain(f"https://{host}/path") == f"{name}.{suffix}"
