@@ -159,9 +159,32 @@ def test_the_unclassified_queue_links_to_a_prefilled_rule(csm_client, make_conta
     assert 'value="Head of Growth"' in add.content.decode()
 
 
-def test_the_executive_engagement_page_opens(csm_client):
+def test_the_executive_engagement_page_lists_accounts_with_engaged_executives(
+    csm_client, csm_user, make_contact
+):
+    from django.utils import timezone
+
+    from accounts.models import Account, Opportunity
+    from activities.models import Activity, Participant
+
+    acme = Account.objects.create(name="Acme <GmbH>")
+    deal = Opportunity.objects.create(name="Acme renewal", account=acme)
+    vp = make_contact("VP Sales", seniority="Vice President", account=acme, first_name="Vera")
+    activity = Activity.objects.create(
+        external_id="exec-1",
+        kind="meeting",
+        occurred_at=timezone.now(),
+        owner=csm_user,
+        account=acme,
+        opportunity=deal,
+    )
+    Participant.objects.create(activity=activity, email=vp.email, contact=vp)
     response = csm_client.get(reverse("admin:classification_executive_engagement"))
-    assert response.status_code == 200 and "Vice President" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Acme &lt;GmbH&gt;" in page and "Vera" in page
+    assert reverse("admin:accounts_account_change", args=[acme.pk]) in page
+    assert reverse("admin:accounts_opportunity_change", args=[deal.pk]) in page
 
 
 def test_a_rep_cannot_open_the_rules_admin(client, rep_user):
