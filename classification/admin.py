@@ -1,13 +1,14 @@
 """Admin for CSMs: rules (try a title, CSV import/export, history, starter pack), values,
 settings, re-classification runs, the unclassified-titles queue and executive engagement."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -23,6 +24,32 @@ from .models import (
     ReclassificationRun,
 )
 from .resources import ClassificationRuleResource
+
+
+class ValueInput(forms.TextInput):
+    """A text input suggesting the known values (the org's picklists and CSM-added ones)."""
+
+    def __init__(self, attrs=None):
+        super().__init__({**(attrs or {}), "list": "classification-values", "size": 40})
+
+    def render(self, name, value, attrs=None, renderer=None):
+        known = ClassificationValue.objects.order_by("value").values_list("value", flat=True)
+        options = format_html_join("", '<option value="{}">', ((v,) for v in known.distinct()))
+        return format_html(
+            '{}<datalist id="classification-values">{}</datalist>',
+            super().render(name, value, attrs, renderer),
+            options,
+        )
+
+
+class ClassificationRuleForm(forms.ModelForm):
+    class Meta:
+        model = ClassificationRule
+        fields = ["keyword", "dimension", "value", "priority", "active", "note"]
+        widgets = {"value": ValueInput()}
+        help_texts = {
+            "value": "One of the organisation's values, or a new one (it is added to the list)."
+        }
 
 
 def _explanation_rows(explanation):
@@ -54,6 +81,7 @@ def _explanation_rows(explanation):
 @admin.register(ClassificationRule)
 class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [ClassificationRuleResource]
+    form = ClassificationRuleForm
     change_list_template = "admin/classification/classificationrule/change_list.html"
     list_display = [
         "keyword",

@@ -224,3 +224,9 @@ def test_a_rep_can_neither_import_nor_export_rules(client, rep_user, department_
     response = _import(client, "keyword,dimension,value\nFinance Ops,department,Finance\n")
     assert response.status_code == 403
     assert not ClassificationRule.objects.filter(keyword="Finance Ops").exists()
+
+
+def test_the_rule_form_suggests_the_known_values(csm_client):
+    ClassificationValue.objects.create(dimension="department", value="R&D <labs>")
+    page = csm_client.get(f"{RULES_URL}add/").content.decode()
+    assert '<datalist id="classification-values"><option value="R&amp;D &lt;labs&gt;">' in page
