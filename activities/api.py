@@ -4,7 +4,7 @@ A Rep sees and sends only their own activities; Admins (and CSMs, read-only) see
 """
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -111,6 +111,28 @@ class BulkInSerializer(serializers.Serializer):
     activities = ActivityInSerializer(many=True)
 
 
+class BulkItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "existing", "rejected"])
+    activity = ActivitySerializer(required=False, help_text="Unless rejected.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="When rejected: field -> reasons.",
+    )
+
+
+class BulkSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    summary = BulkSummarySerializer()
+    results = BulkItemResultSerializer(many=True)
+
+
 class MaySendActivity(permissions.BasePermission):
     message = "Only Admins and Reps send activities."
 
@@ -181,7 +203,14 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         )
         return {a.pk: a for a in query}
 
-    @extend_schema(request=ActivityInSerializer, responses={201: ActivitySerializer})
+    @extend_schema(
+        request=ActivityInSerializer,
+        responses={
+            201: ActivitySerializer,
+            200: OpenApiResponse(ActivitySerializer, description="Already sent: the existing one."),
+            400: OpenApiResponse(description="Invalid: field -> reasons."),
+        },
+    )
     def create(self, request, *args, **kwargs):
         """Send one activity: 201 when new, 200 when this source + external_id exists already."""
         result = services.activity_ingest(item=request.data, actor=request.user)
@@ -191,7 +220,13 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         code = status.HTTP_201_CREATED if result.status == services.CREATED else status.HTTP_200_OK
         return Response(self.get_serializer(activity).data, status=code)
 
-    @extend_schema(request=BulkInSerializer)
+    @extend_schema(
+        request=BulkInSerializer,
+        responses={
+            200: BulkResponseSerializer,
+            400: OpenApiResponse(description="Not a list, or more than 1,000 activities."),
+        },
+    )
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         """Send up to 1,000 activities as {"activities": [...]} (or a bare list): one result per
