@@ -323,6 +323,17 @@ class ReclassificationRunAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     show_full_result_count = False
     readonly_fields = [f.name for f in ReclassificationRun._meta.fields]
+    actions = ["run_again"]
+
+    @admin.action(
+        description="Re-classify all contacts again (after a failed run)", permissions=["rerun"]
+    )
+    def run_again(self, request, queryset):
+        run = services.reclassification_enqueue(reason=f"requested by {request.user}")
+        self.message_user(request, f"Re-classification #{run.pk} queued.")
+
+    def has_rerun_permission(self, request):
+        return request.user.has_perm("classification.add_reclassificationrun")
 
     def has_add_permission(self, request):
         return False

@@ -230,3 +230,16 @@ def test_the_rule_form_suggests_the_known_values(csm_client):
     ClassificationValue.objects.create(dimension="department", value="R&D <labs>")
     page = csm_client.get(f"{RULES_URL}add/").content.decode()
     assert '<datalist id="classification-values"><option value="R&amp;D &lt;labs&gt;">' in page
+
+
+def test_a_csm_can_queue_a_run_again_after_a_failure(
+    csm_client, make_contact, django_capture_on_commit_callbacks
+):
+    failed = ReclassificationRun.objects.create(state="failed", error="boom")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = csm_client.post(
+            "/admin/classification/reclassificationrun/",
+            {"action": "run_again", "_selected_action": [failed.pk]},
+        )
+    assert response.status_code == 302
+    assert ReclassificationRun.objects.exclude(pk=failed.pk).get().state == "done"
