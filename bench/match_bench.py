@@ -200,6 +200,7 @@ def ingest(args, items, label):
 
     from activities.services import activity_ingest_many
 
+    activity_ingest_many = globals().get("_ingest_override", activity_ingest_many)
     per_call, statuses, slowest = [], {}, []
     t0 = time.perf_counter()
     for start in range(0, len(items), args.batch):
@@ -349,6 +350,23 @@ def run(args):
         ingest(args, more, "diagnostic: same, synchronous_commit off for this session")
         with connection.cursor() as cur:
             cur.execute("SET synchronous_commit TO on")
+        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: their checks run at COMMIT.
+        from django.db import transaction
+
+        more = items_for(args, rng, rep, min(args.activities, 5000), "immediate")
+        real = services.activity_ingest_many
+
+        def immediate(**kwargs):
+            with transaction.atomic():
+                with connection.cursor() as cur:
+                    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                return real(**kwargs)
+
+        services.activity_ingest_many = immediate
+        globals()["_ingest_override"] = immediate
+        ingest(args, more, "diagnostic: same, foreign key checks immediate (moved off COMMIT)")
+        services.activity_ingest_many = real
+        globals().pop("_ingest_override")
     services._after_match = hook
     if args.with_contacts:
         from crmbridge.models import GlobalSettings
