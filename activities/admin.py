@@ -26,6 +26,7 @@ from crmbridge.roles import ADMIN, CSM, REP, has_role
 
 from . import services
 from .models import Activity, MatchEdit, Participant
+from .selectors import activities_visible_to
 
 COUNT_CAP = 10_000
 
@@ -36,14 +37,6 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self):
         return self.object_list.order_by()[: COUNT_CAP + 1].count()
-
-
-def visible_to(user, query):
-    if has_role(user, ADMIN, CSM):
-        return query
-    if has_role(user, REP):
-        return query.filter(owner=user)
-    return query.none()
 
 
 class AccountFilter(admin.SimpleListFilter):
@@ -178,7 +171,7 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
 
     # --- who sees what
     def get_queryset(self, request):
-        return visible_to(request.user, super().get_queryset(request))
+        return activities_visible_to(user=request.user, query=super().get_queryset(request))
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Activity._meta.fields]
@@ -334,7 +327,7 @@ def unmatched_attention(request):
     user = request.user
     if not has_role(user, ADMIN, REP):
         return []
-    query = visible_to(user, Activity.objects.all())
+    query = activities_visible_to(user=user)
     base = reverse("admin:activities_activity_changelist")
     mine = "your" if not has_role(user, ADMIN) else "all"
     items = []

@@ -10,10 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crmbridge.api import IsAnyRole
-from crmbridge.roles import ADMIN, CSM, REP, has_role
+from crmbridge.roles import ADMIN, REP, has_role
 
 from . import services
 from .models import Activity, Participant
+from .selectors import activities_visible_to
 
 
 def _ref(obj):
@@ -156,16 +157,6 @@ def _participants_prefetch():
     )
 
 
-def visible_activities(user):
-    """The activities `user` may see: all for Admins and CSMs, their own for a Rep."""
-    query = Activity.objects.all()
-    if has_role(user, ADMIN, CSM):
-        return query
-    if has_role(user, REP):
-        return query.filter(owner=user)
-    return query.none()
-
-
 @extend_schema(tags=["activities"])
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Activities and how each was matched to a Salesforce Account, with the reasons.
@@ -179,7 +170,7 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         query = (
-            visible_activities(self.request.user)
+            activities_visible_to(user=self.request.user)
             .select_related("owner", "account", "opportunity")
             .prefetch_related(_participants_prefetch())
         )

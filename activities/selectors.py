@@ -1,0 +1,16 @@
+"""Reads of activities."""
+
+from crmbridge.roles import ADMIN, CSM, REP, has_role
+
+from .models import Activity
+
+
+def activities_visible_to(*, user, query=None):
+    """The activities `user` may see: all for Admins and CSMs, only their own for a Rep,
+    none for anyone else. Every list, page, export and API of the feed goes through here."""
+    query = Activity.objects.all() if query is None else query
+    if has_role(user, ADMIN, CSM):
+        return query
+    if has_role(user, REP):
+        return query.filter(owner=user)
+    return query.none()
