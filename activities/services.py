@@ -77,6 +77,8 @@ def _text(raw, name, *, max_length, required=False, default=""):
         value = default
     if not isinstance(value, str):
         raise ItemInvalid({name: ["Must be text."]})
+    if "\x00" in value:
+        raise ItemInvalid({name: ["Must not contain a NUL (0x00) character."]})
     value = value.strip()
     if required and not value:
         raise ItemInvalid({name: ["This field is required."]})
@@ -114,6 +116,8 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
     body = raw.get("body") or ""
     if not isinstance(body, str):
         raise ItemInvalid({"body": ["Must be text."]})
+    if "\x00" in body:
+        raise ItemInvalid({"body": ["Must not contain a NUL (0x00) character."]})
 
     people = raw.get("participants") or []
     if not isinstance(people, list):

@@ -193,3 +193,10 @@ def test_account_domains_refresh_keeps_admin_domains(rep_user, org_settings):
         ("acme.org", "website"),
         ("acme.io", "admin"),
     }
+
+
+def test_a_nul_character_is_refused_and_not_echoed(rep_user, rep_sf, org_settings):
+    item = activity_item(rep_user, emails=["a@acme.com"], subject="a\x00b")
+    [result] = activity_ingest_many(items=[item])
+    assert result.status == "rejected"
+    assert "NUL" in result.errors["subject"][0] and "\x00" not in str(result.errors)
