@@ -168,3 +168,32 @@ def open_session(browser, live_server, request):
     yield make
     for session in sessions:
         session.context.close()
+
+
+# -- the world a journey needs, made through the product's own services -------------------------
+def account_make(*, name, website, sf_id):
+    """An Account as the mirror holds it after a pull, with its Website's domain indexed."""
+    from accounts.domain_services import account_domains_refresh
+    from accounts.models import Account
+
+    account = Account.objects.create(name=name, website=website, sf_id=sf_id)
+    account_domains_refresh(account=account)
+    return account
+
+
+def activity_send(*, owner, external_id, subject, emails, kind="email"):
+    """An activity arriving through ingestion, as the API would hand it over."""
+    from activities.services import activity_ingest
+
+    result = activity_ingest(
+        item={
+            "external_id": external_id,
+            "kind": kind,
+            "occurred_at": "2026-11-20T10:00:00Z",
+            "owner": owner.email,
+            "subject": subject,
+            "participants": [{"email": e, "name": n} for e, n in emails],
+        }
+    )
+    assert result.activity is not None, result.errors
+    return result.activity
