@@ -4,14 +4,14 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
 
-from crmbridge.api import IsAdminRole, IsCsmOrAdmin
+from crmbridge.api import IsAdminRole, IsCsmOrAdmin, SlugField
 
 from . import domain_services
 from .models import Account, AccountDomain
 
 
 class AccountDomainSerializer(serializers.ModelSerializer):
-    account = serializers.SlugRelatedField(
+    account = SlugField(
         slug_field="sf_id",
         queryset=Account.objects.filter(is_deleted=False),
         help_text="The Account's Salesforce Id.",

@@ -96,8 +96,18 @@ class GlobalSettingsView(generics.RetrieveUpdateAPIView):
         return GlobalSettings.load()
 
 
+class SlugField(serializers.SlugRelatedField):
+    """SlugRelatedField that refuses NUL characters before they reach a query (PostgreSQL
+    rejects them with a DataError, which would otherwise be a 500)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ConfigurationProfileSerializer(serializers.ModelSerializer):
-    members = serializers.SlugRelatedField(
+    members = SlugField(
         many=True,
         slug_field="username",
         queryset=get_user_model().objects.all(),

@@ -5,12 +5,20 @@ pytest-django turns DEBUG off while tests run; DEBUG=1 here only selects the dev
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("AXES_FAILURE_LIMIT", "1000")
 
 from .settings import *  # noqa: E402, F403
-from .settings import Q_CLUSTER  # noqa: E402
+from .settings import DATABASES, Q_CLUSTER  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file (not memory) so that a real django-q2 cluster in another process sees the test
+    # data; one per test run, so that runs side by side never share a database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"crmbridge-test-{os.getpid()}.sqlite3")
+    }
 
 # Tasks run inline (django-q2's sync mode) unless a test is marked real_broker.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

@@ -52,9 +52,11 @@ def test_unknown_member_and_duplicate_name_are_400s(api_as, admin_member):
     api = api_as(admin_member)
 
     unknown = api.post("/api/v1/profiles/", {"name": "X", "members": ["nobody"]}, format="json")
+    nul = api.post("/api/v1/profiles/", {"name": "X", "members": ["a\x00b"]}, format="json")
     duplicate = api.post("/api/v1/profiles/", {"name": "Everyone"}, format="json")
 
     assert unknown.status_code == 400 and "members" in unknown.json()
+    assert nul.status_code == 400 and "members" in nul.json()
     assert duplicate.status_code == 400 and "name" in duplicate.json()
 
 
