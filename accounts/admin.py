@@ -84,9 +84,13 @@ class AccountDomainInlineForm(forms.ModelForm):
         domain = self.cleaned_data["domain"]
         if self.instance.pk:
             return self.instance.domain
-        return domain_services.domain_validate_for_account(
-            account=self.instance.account, domain=domain
-        )
+        try:
+            return domain_services.domain_validate_for_account(
+                account=self.instance.account, domain=domain
+            )
+        except ValidationError as exc:
+            # The service names the field; a clean_<field> method must raise without it.
+            raise ValidationError(exc.message_dict["domain"]) from exc
 
 
 class AccountDomainFormSet(forms.BaseInlineFormSet):

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -6,6 +8,12 @@ from rest_framework.routers import DefaultRouter
 
 from . import api
 from .health import healthz
+
+
+def favicon(request):
+    # Resolved per request: the hashed static name exists only after collectstatic.
+    return redirect(static("crmbridge/favicon.svg"), permanent=True)
+
 
 router = DefaultRouter()
 router.register("profiles", api.ConfigurationProfileViewSet, basename="profile")
@@ -23,6 +31,7 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

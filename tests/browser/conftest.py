@@ -87,7 +87,7 @@ class Session:
             return
         where = (msg.location or {}).get("url", "")
         # The browser asks for /favicon.ico by itself; its 404 is checked on its own, by
-        # test_the_site_has_a_favicon (xfail until the site serves one), not in every journey.
+        # test_the_site_has_a_favicon, not in every journey.
         if where.endswith("/favicon.ico"):
             return
         self.errors.append(f"console.error: {msg.text} ({where})")

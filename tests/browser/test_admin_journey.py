@@ -53,11 +53,6 @@ def test_the_login_page_and_admin_home_work_on_a_phone(open_session):
     s.finish()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crmbridge serves no /favicon.ico: every browser logs a 404 console error on the "
-    "first page (reported to the lead, who owns crmbridge/urls.py)",
-)
 def test_the_site_has_a_favicon(open_session):
     s = open_session("favicon")
     response = s.page.goto("/favicon.ico")

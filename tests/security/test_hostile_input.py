@@ -323,14 +323,6 @@ def test_hostile_account_domains_imported_by_csv_are_refused_with_reasons_not_a_
     assert not any("<" in d or "'" in d or "\\" in d for d in domains), domains
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts/admin.py AccountDomainInlineForm.clean_domain (issue 5) re-raises the "
-    "service's ValidationError({'domain': ...}) from a clean_<field> method: Django raises "
-    "TypeError ('field must be None ...'), so a bad domain typed in the Account's domain inline "
-    "is a 500 instead of a form error",
-    raises=TypeError,
-)
 @pytest.mark.parametrize("bad", ["initech-mail.example", SCRIPT, "' OR 1=1 --"])
 def test_a_bad_domain_typed_in_the_account_inline_is_a_form_error(client, admin_member, bad):
     account = Account.objects.create(name="Initech", sf_id="001000000000003AAA")
