@@ -21,7 +21,9 @@ def load_demo(out):
             created = seed_demo(org)  # idempotent: a second run finds every row
         finally:
             org.close()
-        out.write(f"  emulated org at {path}: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+        out.write(
+            f"  emulated org at {path}: " + ", ".join(f"{k} +{v}" for k, v in created.items())
+        )
     elif not path and not config.get("INSTANCE_URL"):
         out.write("  no Salesforce configured (SALESFORCE_EMULATOR unset): nothing to pull")
         return
