@@ -1,0 +1,405 @@
+"""Load and faults: 4 API clients post activities over HTTP while the pusher and a classification
+re-run work, on PostgreSQL, with a share of Salesforce calls failing. Prints sustained
+activities/s and p50/p99 latency, then checks that Salesforce and the mirror agree: every record
+crmbridge created is in the org exactly once (zero duplicates, zero losses).
+
+    DEBUG=1 .venv/bin/python bench/load_bench.py [--activities 4000] [--batch 25] [--clients 4]
+        [--fault-rate 0.1] [--workers 4] [--keep]
+
+What runs where:
+- a throwaway PostgreSQL database (postgres://postgres@127.0.0.1:5432/crmbridge_load, dropped
+  and created), migrated; an emulated org in a temp SQLite file, seeded (sfemulator.seed_demo)
+  and pulled into the mirror;
+- gunicorn (`crmbridge.wsgi`, --workers N) serving the API on a loopback port: ingestion,
+  matching and contact decisions happen there, in the request;
+- this process: `--clients` threads posting to /api/v1/activities/bulk/ (each rep its own
+  token; 5% of batches re-sent to prove idempotency), a pusher thread (integrations.sync.push
+  .outbox_push) and a re-classification thread (rule pack loaded -> contacts_reclassify), both
+  through a client whose org fails `--fault-rate` of calls with 503s.
+Afterwards the faults are cleared and the outbox drained, then the ledger is checked.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_NAME = "crmbridge_load"
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--activities", type=int, default=4000, help="total to post")
+    parser.add_argument("--batch", type=int, default=25, help="activities per bulk call")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--fault-rate", type=float, default=0.1)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    return parser.parse_args()
+
+
+def recreate_database():
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def drop_database():
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def main():
+    args = parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="crmbridge-load-"))
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "SALESFORCE_EMULATOR": str(tmp / "sforg.sqlite3"),
+        "REDIS_URL": "",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "crmbridge.settings",
+    }
+    os.environ.update(env)
+    recreate_database()
+    t0 = time.monotonic()
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+        check=True,
+    )  # fmt: skip
+    print(f"database {DB_NAME} migrated in {time.monotonic() - t0:.1f}s")
+
+    import django
+
+    django.setup()
+    server = None
+    try:
+        server = run(args, env, tmp)
+    finally:
+        if server is not None and server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            drop_database()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, env, tmp):
+    import requests
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    import sfemulator
+    from accounts.models import Account
+    from integrations.models import OutboxItem
+    from integrations.salesforce import SalesforceClient
+    from integrations.sync.models import SyncRun
+    from integrations.sync.services import sync_run_execute
+    from sfemulator.seed import seed_demo
+
+    # -- the org and the mirror ------------------------------------------------------------------
+    org = sfemulator.Org(env["SALESFORCE_EMULATOR"])
+    seeded = seed_demo(org)
+    clean_client = SalesforceClient.for_emulator(org, base_delay=0)
+    pulled = sync_run_execute(kind=SyncRun.Kind.FULL, client=clean_client)
+    accounts = list(Account.objects.exclude(website="").values_list("website", flat=True)[:300])
+    from accounts.domains import registered_domain
+
+    domains = sorted({d for d in (registered_domain(w) for w in accounts) if d})
+    print(
+        f"org seeded ({', '.join(f'{k} {v}' for k, v in seeded.items())}); full pull: "
+        f"{pulled.get_state_display()}, {len(domains)} account domains"
+    )
+
+    # -- reps and tokens -------------------------------------------------------------------------
+    User = get_user_model()
+    rep_group = Group.objects.get(name="Rep")
+    reps = []
+    for n in range(args.clients):
+        user, _ = User.objects.get_or_create(
+            username=f"loadrep{n}", defaults={"email": f"loadrep{n}@crmbridge.example"}
+        )
+        user.groups.add(rep_group)
+        reps.append((user, Token.objects.get_or_create(user=user)[0].key))
+
+    # -- the server --------------------------------------------------------------------------------
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "crmbridge.wsgi", "--bind", f"127.0.0.1:{port}",
+            "--workers", str(args.workers), "--log-level", "warning", "--timeout", "120",
+        ],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
+                break
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        time.sleep(0.1)
+    else:
+        raise SystemExit("gunicorn did not come up")
+    print(f"gunicorn: {args.workers} workers on {base}")
+
+    # -- background: pusher and re-classification through a faulty org -----------------------
+    faulty_org = sfemulator.Org(env["SALESFORCE_EMULATOR"])
+    faulty_org.faults.fail_rate(args.fault_rate, kind="503", seed=7)
+    faulty_client = SalesforceClient.for_emulator(faulty_org, base_delay=0, max_attempts=3)
+    posting_done = threading.Event()
+    background_errors = []
+    push_stats = {"pushed": 0, "failed": 0, "retrying": 0, "rounds": 0}
+
+    def pusher():
+        from integrations.sync.push import outbox_push
+
+        try:
+            while not posting_done.is_set():
+                result = outbox_push(client=faulty_client, max_batches=10)
+                push_stats["pushed"] += result.pushed
+                push_stats["failed"] += result.failed
+                push_stats["retrying"] += result.retrying
+                push_stats["rounds"] += 1
+                if not result.batches:
+                    time.sleep(0.2)  # nothing due: poll again shortly
+        except Exception as exc:  # report, do not hide
+            background_errors.append(f"pusher: {exc!r}")
+        finally:
+            connection.close()
+
+    reclass = {}
+
+    def reclassifier():
+        from classification.models import ReclassificationRun
+        from classification.services import contacts_reclassify, rulepack_load
+
+        try:
+            time.sleep(1.0)  # let some contacts arrive first
+            loaded = rulepack_load(name="seniority_starter")
+            started = time.monotonic()
+            run = ReclassificationRun.objects.order_by("-pk").first()
+            rounds = 0
+            while run is not None and run.state in (
+                ReclassificationRun.State.QUEUED,
+                ReclassificationRun.State.RUNNING,
+            ):
+                run = contacts_reclassify(run_id=run.pk)
+                rounds += 1
+                if rounds > 1000:
+                    break
+            reclass.update(
+                rules=loaded, seconds=time.monotonic() - started,
+                state=run and run.state, processed=run and run.processed,
+                changed=run and run.changed,
+            )  # fmt: skip
+        except Exception as exc:
+            background_errors.append(f"reclassification: {exc!r}")
+        finally:
+            connection.close()
+
+    # -- the clients -------------------------------------------------------------------------------
+    per_client = args.activities // args.clients
+    latencies, counts, errors = [], {"created": 0, "existing": 0, "rejected": 0}, []
+    lock = threading.Lock()
+    start_time = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def client_loop(index, user, token):
+        rng = random.Random(index)
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
+        sent = 0
+        batch_no = 0
+        while sent < per_client:
+            size = min(args.batch, per_client - sent)
+            items = []
+            for k in range(size):
+                n = sent + k
+                domain = rng.choice(domains)
+                first, last = rng.choice(FIRST), rng.choice(LAST)
+                items.append({
+                    "external_id": f"load-{index}-{n}",
+                    "kind": rng.choice(["email", "meeting", "call"]),
+                    "occurred_at": (start_time + timedelta(minutes=n)).isoformat(),
+                    "owner": user.email,
+                    "subject": f"Load {index}/{n}",
+                    "participants": [
+                        {"email": f"{first.lower()}.{last.lower()}{n % 97}@{domain}",
+                         "name": f"{first} {last}", "title": rng.choice(TITLES)},
+                        {"email": f"{first.lower()}{n}@gmail.com", "name": first},
+                    ],
+                })  # fmt: skip
+            resend = batch_no % 20 == 19  # 5% of batches go twice: must give "existing"
+            for _attempt in range(2 if resend else 1):
+                began = time.monotonic()
+                response = session.post(
+                    f"{base}/api/v1/activities/bulk/", json={"activities": items}, timeout=120
+                )
+                took = time.monotonic() - began
+                with lock:
+                    latencies.append(took)
+                    if response.status_code != 200:
+                        errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
+                        continue
+                    for row in response.json()["results"]:
+                        counts[row["status"]] += 1
+            sent += size
+            batch_no += 1
+
+    background = [threading.Thread(target=pusher), threading.Thread(target=reclassifier)]
+    for thread in background:
+        thread.start()
+    posting_started = time.monotonic()
+    clients = [
+        threading.Thread(target=client_loop, args=(i, user, token))
+        for i, (user, token) in enumerate(reps)
+    ]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    posting_seconds = time.monotonic() - posting_started
+    posting_done.set()
+    for thread in background:
+        thread.join()
+
+    accepted = counts["created"]
+    print()
+    print(f"posted {args.activities} activities in {len(latencies)} bulk calls of <= {args.batch} "
+          f"from {args.clients} clients in {posting_seconds:.1f}s")  # fmt: skip
+    with_resends = (accepted + counts["existing"]) / posting_seconds
+    print(f"  sustained: {accepted / posting_seconds:.0f} activities/s created "
+          f"({with_resends:.0f}/s incl. re-sends)")  # fmt: skip
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    print(f"  latency per bulk call: p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+          f"max {max(latencies) * 1000:.0f} ms")  # fmt: skip
+    print(f"  results: created {counts['created']}, existing (re-sent) {counts['existing']}, "
+          f"rejected {counts['rejected']}; HTTP errors {len(errors)}")  # fmt: skip
+    for line in errors[:5]:
+        print("    ", line)
+    print(f"  pusher during the load ({args.fault_rate:.0%} of Salesforce calls failing): "
+          f"{push_stats['pushed']} pushed, {push_stats['retrying']} to retry, "
+          f"{push_stats['failed']} failed, in {push_stats['rounds']} rounds")  # fmt: skip
+    print(f"  re-classification during the load: {reclass or 'did not finish'}")
+    for line in background_errors:
+        print("  BACKGROUND ERROR:", line)
+
+    # -- drain without faults ----------------------------------------------------------------------
+    from integrations.sync.push import outbox_push
+
+    faulty_org.faults.clear()
+    drain_started = time.monotonic()
+    for _ in range(500):
+        left = OutboxItem.objects.filter(
+            state__in=[OutboxItem.State.PENDING, OutboxItem.State.CLAIMED]
+        ).count()
+        if not left:
+            break
+        # Rows waiting for their backoff are due "later": push as if that time had come.
+        outbox_push(client=clean_client, now=datetime.now(UTC) + timedelta(days=1))
+    print(f"  drained the outbox without faults in {time.monotonic() - drain_started:.1f}s")
+
+    verify(org, counts, args)
+    return server
+
+
+def verify(org, counts, args):
+    from collections import Counter
+
+    from activities.models import Activity
+    from integrations.models import OutboxItem
+
+    print()
+    print("verification (Salesforce = the emulated org's storage, mirror = crmbridge's database)")
+    stored = Activity.objects.filter(external_id__startswith="load-").count()
+    print(f"  activities: {counts['created']} created by the API, {stored} stored, "
+          f"{args.activities} posted -> losses {args.activities - stored}, "
+          f"duplicates {max(0, stored - args.activities)}")  # fmt: skip
+    states = Counter(OutboxItem.objects.values_list("state", flat=True))
+    print(f"  outbox: {dict(states)}")
+    wanted = {}
+    for sobject, ext_id in OutboxItem.objects.filter(
+        operation=OutboxItem.Operation.UPSERT
+    ).values_list("sobject", "crmbridge_id"):
+        wanted.setdefault(sobject, set()).add(ext_id)
+    total_dupes = total_lost = 0
+    for sobject, ids in sorted(wanted.items()):
+        in_org = Counter(
+            r.get("Crmbridge_Id__c") for r in org.rows(sobject) if r.get("Crmbridge_Id__c")
+        )
+        dupes = sum(n - 1 for ext, n in in_org.items() if ext in ids and n > 1)
+        lost = len([i for i in ids if i not in in_org])
+        total_dupes += dupes
+        total_lost += lost
+        print(f"  {sobject}: {len(ids)} created by crmbridge, {len(ids) - lost} in Salesforce, "
+              f"duplicates {dupes}, lost {lost}")  # fmt: skip
+    from accounts.models import Contact
+
+    mismatched = 0
+    by_ext = {r.get("Crmbridge_Id__c"): r for r in org.rows("Contact") if r.get("Crmbridge_Id__c")}
+    for ext, sf_id, title, _dept, sen in Contact.objects.filter(
+        created_by_crmbridge=True
+    ).values_list("crmbridge_id", "sf_id", "title", "department", "seniority"):
+        row = by_ext.get(ext)
+        if (
+            row is None
+            or row["Id"] != sf_id
+            or (row.get("Title") or "") != title
+            or (row.get("Seniority__c") or None) != (sen or None)
+        ):
+            mismatched += 1
+    print(f"  Contacts whose Salesforce row differs from the mirror (Id, Title, Seniority): "
+          f"{mismatched}")  # fmt: skip
+    verdict = "AGREE" if not (total_dupes or total_lost or mismatched) else "DISAGREE"
+    print(f"  => Salesforce and the mirror {verdict}: {total_dupes} duplicates, "
+          f"{total_lost} losses")  # fmt: skip
+
+
+FIRST = ["Jane", "John", "Maria", "Wei", "Aiko", "Olu", "Sven", "Priya", "Carlos", "Fatima"]
+LAST = ["Doe", "Smith", "Garcia", "Chen", "Tanaka", "Adeyemi", "Berg", "Patel", "Lopez", "Haddad"]
+TITLES = [
+    "VP Sales", "Director of Engineering", "Senior Software Engineer", "Chief Executive Officer",
+    "Marketing Manager", "Account Executive", "Head of IT", "Technical Project Manager",
+    "Geschäftsführer", "Responsable Marketing", "", "Intern",
+]  # fmt: skip
+
+if __name__ == "__main__":
+    main()
