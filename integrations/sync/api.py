@@ -1,6 +1,6 @@
 """REST API of the sync: runs (list, detail, start one) and the dashboard figures (Admin)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -39,6 +39,7 @@ class SyncRunSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(SyncRunErrorSerializer(many=True, allow_null=True))
     def get_errors(self, obj):
         if not self.context.get("with_errors"):
             return None

@@ -74,12 +74,7 @@ def test_the_schema_lists_the_api():
 
 # Found by this suite and reported to their owners. Each is fuzzed on its own below, marked
 # xfail(strict=True): the day the owner fixes it the mark fails, and the entry is removed.
-KNOWN = {
-    ("POST", "/api/v1/sync/runs/"): (
-        "integrations/sync API (issue 9): SyncRun.errors is null in the 202 response but the "
-        "schema types it as a string"
-    ),
-}
+KNOWN: dict = {}
 clean_schema = schema
 for _method, _path in KNOWN:
     clean_schema = clean_schema.exclude(path=_path, method=_method)
