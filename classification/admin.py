@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -83,6 +84,7 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     resource_classes = [ClassificationRuleResource]
     form = ClassificationRuleForm
     change_list_template = "admin/classification/classificationrule/change_list.html"
+    change_form_template = "admin/classification/classificationrule/change_form.html"
     list_display = [
         "keyword",
         "dimension",
@@ -149,6 +151,7 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
                 wrap(self.unclassified_view),
                 name="classification_unclassified",
             ),
+            path("impact/", wrap(self.impact_view), name="classification_rule_impact"),
             path(
                 "executive-engagement/",
                 wrap(self.executive_engagement_view),
@@ -189,6 +192,49 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         )
         return redirect("admin:classification_classificationrule_changelist")
 
+    def impact_view(self, request):
+        """What a rule as typed in its form (not yet saved) would change on existing Contacts.
+
+        The change form's "Preview impact" button sends its fields here with GET.
+        """
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rule = None
+        rule_id = request.GET.get("rule_id", "")
+        if rule_id.isdigit():
+            rule = ClassificationRule.objects.filter(pk=int(rule_id)).first()
+        form = self.get_form(request, rule)(data=request.GET, instance=rule)
+        impact = None
+        if form.is_valid():
+            data = form.cleaned_data
+            impact = selectors.impact_of(
+                draft={
+                    "keyword": data["keyword"],
+                    "dimension": data["dimension"],
+                    "value": data["value"],
+                    "priority": data.get("priority") or 0,
+                    "active": data.get("active", True),
+                    "id": rule.pk if rule else None,
+                }
+            )
+        typed = {k: request.GET[k] for k in form.fields if k in request.GET}
+        if rule:
+            back_url = reverse("admin:classification_classificationrule_change", args=[rule.pk])
+        else:
+            back_url = (
+                f"{reverse('admin:classification_classificationrule_add')}?{urlencode(typed)}"
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Impact of this rule",
+            "back_url": back_url,
+            "form": form,
+            "rule": rule,
+            "impact": impact,
+        }
+        return TemplateResponse(request, "admin/classification/impact.html", context)
+
     def unclassified_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -199,8 +245,6 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         rows = selectors.unclassified_titles(dimension=dimension, limit=200, search=search)
         add_url = reverse("admin:classification_classificationrule_add")
         can_add = self.has_add_permission(request)
-        from django.utils.http import urlencode
-
         for row in rows:
             row["add_url"] = (
                 f"{add_url}?{urlencode({'keyword': row['title'], 'dimension': dimension})}"

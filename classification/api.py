@@ -3,7 +3,6 @@
 CSM and Admin roles only (a Rep gets 403).
 """
 
-from django.db.models import Count
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
@@ -17,7 +16,6 @@ from .models import VALUE_MAX_LENGTH, ClassificationRule, Dimension
 
 MAX_PREVIEW_TITLES = 10_000
 MAX_DRAFT_RULES = 20_000
-IMPACT_EXAMPLES = 20
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -202,77 +200,6 @@ class ImpactSerializer(DraftRuleSerializer):
     )
 
 
-def impact_of(*, draft: dict) -> dict:
-    """How many existing Contacts a draft rule would change, with examples before/after.
-
-    The draft replaces the active rule with the same id (or is added). Compares, for the draft's
-    dimension, each contact's value under the active rules with its value under the draft set.
-    """
-    from accounts.models import Contact
-
-    dimension = draft["dimension"]
-    current = selectors.active_rules()
-    draft_id = draft.get("id")
-    others = [r for r in current if draft_id is None or r.id != draft_id]
-    replaced = [r for r in current if draft_id is not None and r.id == draft_id]
-    if draft.get("delete") or not draft.get("active", True):
-        draft_rules = others
-        new_rule = None
-    else:
-        new_rule = Rule(
-            draft["keyword"],
-            dimension,
-            draft["value"],
-            draft.get("priority", 0),
-            draft_id if draft_id is not None else "draft",
-        )
-        draft_rules = others + [new_rule]
-    dims = {dimension} | {r.dimension for r in replaced}
-    before_set = RuleSet.compile(current, cache_size=0)
-    after_set = RuleSet.compile(draft_rules, cache_size=0)
-    rows = (
-        Contact.objects.filter(is_deleted=False)
-        .exclude(title="")
-        .values("title")
-        .annotate(n=Count("id"))
-        .order_by("-n", "title")
-    )
-    changed_contacts = 0
-    changed_titles = 0
-    examples = []
-    for row in rows.iterator(chunk_size=5000):
-        before = before_set.classify(row["title"])
-        after = after_set.classify(row["title"])
-        diff = {d: (before.value(d), after.value(d)) for d in dims}
-        if all(b == a for b, a in diff.values()):
-            continue
-        changed_titles += 1
-        changed_contacts += row["n"]
-        if len(examples) < IMPACT_EXAMPLES:
-            examples.append(
-                {
-                    "title": row["title"],
-                    "contacts": row["n"],
-                    "before": {d: b for d, (b, a) in diff.items()},
-                    "after": {d: a for d, (b, a) in diff.items()},
-                }
-            )
-    warnings = []
-    if new_rule is not None:
-        same_phrase = [r for r in draft_rules if r.dimension == dimension]
-        warnings = [
-            f"Rule {item.rule.keyword!r} can never win: {item.reason}."
-            for item in shadowed_rules(same_phrase)
-            if item.rule.id == new_rule.id or (item.by is not None and item.by.id == new_rule.id)
-        ]
-    return {
-        "contacts_changing": changed_contacts,
-        "titles_changing": changed_titles,
-        "examples": examples,
-        "warnings": warnings,
-    }
-
-
 class ImpactExampleSerializer(serializers.Serializer):
     title = serializers.CharField()
     contacts = serializers.IntegerField()
@@ -298,7 +225,7 @@ class ImpactView(APIView):
     def post(self, request):
         serializer = ImpactSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(impact_of(draft=serializer.validated_data))
+        return Response(selectors.impact_of(draft=serializer.validated_data))
 
 
 def _id_list(raw: str | None):
