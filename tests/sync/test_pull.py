@@ -193,9 +193,10 @@ def test_conflicts_salesforce_wins_and_every_conflict_is_recorded(sf_org, sf_cli
 def test_department_and_seniority_are_crmbridges_when_classification_is_on(
     sf_org, sf_client, world, clock
 ):
-    from classification.models import ClassificationRule
+    from classification.services import rule_create
 
-    ClassificationRule.objects.create(keyword="cto", dimension="seniority", value="Executive")
+    # Through the service, as the admin and API do: it bumps the rule-set version.
+    rule_create(keyword="cto", dimension="seniority", value="Executive")
     run()
     contact = Contact.objects.get(sf_id=world["contacts"][0])
     with transaction.atomic():
@@ -214,9 +215,10 @@ def test_department_and_seniority_are_crmbridges_when_classification_is_on(
 
 
 def test_a_changed_title_is_classified_again(sf_org, sf_client, world, clock):
-    from classification.models import ClassificationRule
+    from classification.services import rule_create
 
-    ClassificationRule.objects.create(keyword="cto", dimension="seniority", value="Executive")
+    # Through the service, as the admin and API do: it bumps the rule-set version.
+    rule_create(keyword="cto", dimension="seniority", value="Executive")
     run()
     clock.tick(minutes=5)
     sf_org.update("Contact", world["contacts"][2], {"Title": "CTO"})
