@@ -93,7 +93,13 @@ class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
             ),
         )
         head = format_html_join("", "<th>{}</th>", ((k,) for k in keys))
-        return format_html("<table><tr><th></th>{}</tr>{}</table>", head, rows)
+        # Scrolls inside its own box on a phone instead of being cut off at the edge.
+        return format_html(
+            '<div style="overflow-x:auto;max-width:100%">'
+            "<table><tr><th></th>{}</tr>{}</table></div>",
+            head,
+            rows,
+        )
 
     def get_urls(self):
         return [

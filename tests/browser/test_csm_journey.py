@@ -1,8 +1,5 @@
-"""The CSM's day: try a title, work the unclassified queue, add a rule, see the queue shrink.
-
-(The "impact preview" step of issue 10 has no admin page yet: the impact exists only as
-POST /api/v1/classification/impact/, so this journey does not pretend to click it.)
-"""
+"""The CSM's day: try a title, work the unclassified queue, preview a rule's impact, add the
+rule, see the queue shrink."""
 
 import re
 
@@ -65,6 +62,15 @@ def test_a_csm_turns_an_unclassified_title_into_a_rule(open_session):
     expect(page.locator("#id_keyword")).to_have_value("Solutions Engineer")
     page.locator("#id_dimension").select_option("department")
     page.locator("#id_value").fill("Engineering")
+
+    # Preview the impact before saving: both Solutions Engineer contacts would change.
+    page.get_by_role("button", name="Preview impact").click()
+    expect(page.locator(".impact-summary")).to_contain_text("2 existing Contacts")
+    expect(page.locator("#impact-examples")).to_contain_text("Sr. Solutions Engineer")
+    s.screenshot("impact-preview")
+    page.get_by_role("link", name="Back to the rule").click()
+    expect(page.locator("#id_keyword")).to_have_value("Solutions Engineer")
+    expect(page.locator("#id_value")).to_have_value("Engineering")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist").first).to_contain_text("Solutions Engineer")
 
