@@ -22,9 +22,10 @@ from accounts.domains import is_personal_domain
 from accounts.models import Account, Opportunity
 from crmbridge import attention
 from crmbridge.models import GlobalSettings
-from crmbridge.roles import ADMIN, CSM, REP, has_role
+from crmbridge.roles import ADMIN, REP, has_role
 
 from . import services
+from .admin_base import FeedRecordAdmin
 from .models import Activity, MatchEdit, Participant
 from .selectors import activities_visible_to
 
@@ -351,28 +352,13 @@ def unmatched_attention(request):
 
 
 @admin.register(MatchEdit)
-class MatchEditAdmin(admin.ModelAdmin):
+class MatchEditAdmin(FeedRecordAdmin):
     """Who changed which activity's match, when, from what to what (read-only)."""
 
     list_display = ["created_at", "user", "activity", "added_domain"]
     list_select_related = ["user", "activity"]
     show_full_result_count = False
     readonly_fields = ["activity", "user", "created_at", "before", "after", "added_domain"]
-
-    def get_queryset(self, request):
-        query = super().get_queryset(request)
-        if has_role(request.user, ADMIN, CSM):
-            return query
-        return query.filter(activity__owner=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from . import admin_diagnostics  # noqa: E402, F401  (contact decisions, "Why no Contact?")

@@ -4,14 +4,13 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from crmbridge.roles import ADMIN, CSM, has_role
-
+from .admin_base import FeedRecordAdmin
 from .diagnostics import contact_creation_diagnosis
 from .models import ContactDecision
 
 
 @admin.register(ContactDecision)
-class ContactDecisionAdmin(admin.ModelAdmin):
+class ContactDecisionAdmin(FeedRecordAdmin):
     """What crmbridge decided for each participant; read-only. A Rep sees their own activities."""
 
     list_display = ["email", "outcome", "failed_checks", "activity", "profile_name", "decided_at"]
@@ -29,21 +28,6 @@ class ContactDecisionAdmin(admin.ModelAdmin):
     @admin.display(description="failed checks")
     def failed_checks(self, obj):
         return ", ".join(obj.failed_codes) or "—"
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if has_role(request.user, ADMIN, CSM):
-            return qs
-        return qs.filter(activity__owner=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.why_no_contact_view)

@@ -14,3 +14,13 @@ def activities_visible_to(*, user, query=None):
     if has_role(user, REP):
         return query.filter(owner=user)
     return query.none()
+
+
+def activity_rows_visible_to(*, user, query):
+    """Rows that hang off an activity (match edits, contact decisions): visible exactly where
+    their activity is (see activities_visible_to)."""
+    if has_role(user, ADMIN, CSM):
+        return query
+    if has_role(user, REP):
+        return query.filter(activity__owner=user)
+    return query.none()
