@@ -14,7 +14,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from simple_salesforce import format_soql  # noqa: E402
 
 import sfemulator  # noqa: E402
 from integrations.salesforce import SalesforceClient  # noqa: E402
@@ -58,9 +57,8 @@ def bench_lookup(sizes: list[int], repeats: int = 200) -> None:
             latencies = []
             for k in range(repeats):
                 email = f"person{(k * step) % size}@bench.example"
-                soql = format_soql("SELECT Id FROM Contact WHERE Email = {}", email)
                 t = time.perf_counter()
-                rows = client.query_all(soql)
+                rows = client.query_all("SELECT Id FROM Contact WHERE Email = {email}", email=email)
                 latencies.append(time.perf_counter() - t)
                 assert len(rows) == 1
             ext = []
