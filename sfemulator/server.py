@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import socket
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .faults import InjectedFault
+from .wsgi_call import call_app
 
 log = logging.getLogger(__name__)
 
@@ -26,36 +25,19 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        environ = {
-            "REQUEST_METHOD": self.command,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_NAME": self.server.server_address[0],
-            "SERVER_PORT": str(self.server.server_address[1]),
-            "SERVER_PROTOCOL": self.request_version,
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        for key, value in self.headers.items():
-            name = "HTTP_" + key.upper().replace("-", "_")
-            if name not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                environ[name] = value
-        captured = {}
-
-        def start_response(status, headers, exc_info=None):
-            captured["status"] = status
-            captured["headers"] = headers
-
         try:
-            content = b"".join(self.server.app(environ, start_response))
+            code, reason, headers, content = call_app(
+                self.server.app,
+                method=self.command,
+                path=path,
+                query=query,
+                headers=self.headers,
+                body=body,
+                scheme="http",
+                server_name=self.server.server_address[0],
+                server_port=self.server.server_address[1],
+                protocol=self.request_version,
+            )
         except InjectedFault as fault:
             if fault.kind == "timeout":
                 # Hold the connection without answering until the client gives up (or the
@@ -65,9 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        code, _, reason = captured["status"].partition(" ")
-        self.send_response(int(code), reason)
-        for k, v in captured["headers"]:
+        self.send_response(code, reason)
+        for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(content)))
         self.end_headers()

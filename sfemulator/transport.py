@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-import sys
 from urllib.parse import urlsplit
 
 import requests
@@ -18,6 +17,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from .faults import InjectedFault
+from .wsgi_call import call_app
 
 
 class EmulatorAdapter(BaseAdapter):
@@ -30,38 +30,19 @@ class EmulatorAdapter(BaseAdapter):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
-        environ = {
-            "REQUEST_METHOD": request.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": url.path or "/",
-            "QUERY_STRING": url.query,
-            "SERVER_NAME": url.hostname or "localhost",
-            "SERVER_PORT": str(url.port or (443 if url.scheme == "https" else 80)),
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": request.headers.get("Content-Type", ""),
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": url.scheme,
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "HTTP_HOST": url.netloc,
-        }
-        for key, value in request.headers.items():
-            name = "HTTP_" + key.upper().replace("-", "_")
-            if name not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                environ[name] = value
-        captured = {}
-
-        def start_response(status, headers, exc_info=None):
-            captured["status"] = status
-            captured["headers"] = headers
-
         try:
-            chunks = self.app(environ, start_response)
-            content = b"".join(chunks)
+            code, reason, headers, content = call_app(
+                self.app,
+                method=request.method,
+                path=url.path,
+                query=url.query,
+                headers=request.headers,
+                body=body,
+                scheme=url.scheme,
+                server_name=url.hostname or "localhost",
+                server_port=url.port or (443 if url.scheme == "https" else 80),
+                host=url.netloc,
+            )
         except InjectedFault as fault:
             if fault.kind == "timeout":
                 raise requests.exceptions.ReadTimeout(
@@ -71,10 +52,9 @@ class EmulatorAdapter(BaseAdapter):
                 f"emulated dropped connection for {request.method} {request.url}", request=request
             ) from None
         resp = requests.Response()
-        code, _, reason = captured["status"].partition(" ")
-        resp.status_code = int(code)
+        resp.status_code = code
         resp.reason = reason
-        resp.headers = CaseInsensitiveDict(captured["headers"])
+        resp.headers = CaseInsensitiveDict(headers)
         resp.headers["Content-Length"] = str(len(content))
         resp._content = content
         resp.raw = io.BytesIO(content)
