@@ -8,6 +8,8 @@ Gates, in order (codes as stored and shown by the diagnostics):
 * ``creation_disabled_on_profile`` - the activity owner's Configuration Profile (own, else the
   default profile) has it off;
 * ``activity_unmatched`` - the activity has no Account;
+* ``domain_unmatched`` - this person's own address matched no Account (personal mail, a domain
+  no Account has, or several Accounts): a Contact only joins the Account its address matched;
 * ``missing_first_name``, ``missing_last_name``, ``missing_email`` - the minimum information;
 * ``missing_<field>`` - each of Global Settings' ``required_contact_fields`` (country, title,
   phone) that no source knows.
@@ -83,10 +85,19 @@ def _check(code, passed, message, **detail):
     return {"code": code, "passed": bool(passed), "message": message, "detail": detail}
 
 
-def evaluate_gates(
-    *, settings, profile, activity, account, details, email, participant_reason=""
-) -> list[dict]:
+def account_for_participant(*, activity, participant):
+    """The Account a new Contact for `participant` joins: the one its own address matched, and
+    only when the activity is matched too."""
+    if activity.match_status != Activity.MatchStatus.MATCHED:
+        return None
+    return participant.account
+
+
+def evaluate_gates(*, settings, profile, activity, participant, details) -> list[dict]:
     """The gates for one participant, each passed or failed, in words. Pure."""
+    email = participant.email
+    participant_reason = participant.match_reason
+    account = activity.account if activity.match_status == Activity.MatchStatus.MATCHED else None
     checks = [
         _check(
             "creation_disabled_globally",
@@ -135,6 +146,28 @@ def evaluate_gates(
                 f"The activity is not matched to an Account: {reason}",
                 match_status=activity.match_status,
                 match_reason=activity.match_reason,
+                participant_reason=participant_reason,
+            )
+        )
+    own_account = participant.account
+    if own_account is not None:
+        checks.append(
+            _check(
+                "domain_unmatched",
+                True,
+                f"This person's address matched the Account “{own_account.name}”.",
+                account=own_account.name,
+            )
+        )
+    else:
+        domain = participant.domain or email.rpartition("@")[2]
+        checks.append(
+            _check(
+                "domain_unmatched",
+                False,
+                f"This person's domain ({domain}) did not match an Account"
+                + (f": {participant_reason}" if participant_reason else "."),
+                domain=domain,
                 participant_reason=participant_reason,
             )
         )
@@ -305,17 +338,13 @@ def _process(ids, result: ProcessResult) -> None:
                 ]
                 _log(to_log, activity, logged, lead=lead)
             else:
-                account = p.account or activity.account
-                if activity.match_status != Activity.MatchStatus.MATCHED:
-                    account = None
+                account = account_for_participant(activity=activity, participant=p)
                 checks = evaluate_gates(
                     settings=settings,
                     profile=profile,
                     activity=activity,
-                    account=account,
+                    participant=p,
                     details=details,
-                    email=p.email,
-                    participant_reason=p.match_reason,
                 )
                 decision.checks = checks
                 if all(c["passed"] for c in checks):

@@ -16,7 +16,7 @@ from crmbridge.roles import ADMIN, CSM, has_role
 from crmbridge.selectors import profile_for_user
 
 from .contacts import evaluate_gates, sender_body
-from .models import Activity, ContactDecision, Participant
+from .models import ContactDecision, Participant
 from .names import person_details
 
 DEFAULT_LIMIT = 10
@@ -111,7 +111,6 @@ def contact_creation_diagnosis(*, email: str, user=None, limit: int = DEFAULT_LI
             if activity.owner_id not in profiles:
                 profiles[activity.owner_id] = profile_for_user(user=activity.owner)
             profile = profiles[activity.owner_id]
-            matched = activity.match_status == Activity.MatchStatus.MATCHED
             details = person_details(
                 email=p.email,
                 display_name=p.name,
@@ -124,10 +123,8 @@ def contact_creation_diagnosis(*, email: str, user=None, limit: int = DEFAULT_LI
                 settings=settings,
                 profile=profile,
                 activity=activity,
-                account=(p.account or activity.account) if matched else None,
+                participant=p,
                 details=details,
-                email=p.email,
-                participant_reason=p.match_reason,
             )
             row.update(
                 outcome="not_decided",

@@ -30,7 +30,7 @@ def test_it_says_which_domains_were_tried_when_unmatched(ingest, api_as, admin_m
     ingest([{"email": "jane.doe@nowhere-inc.com", "name": "Jane Doe"}])
     answer = api_as(admin_member).get(URL, {"email": "jane.doe@nowhere-inc.com"}).json()
     (row,) = answer["activities"]
-    assert row["failed"] == ["activity_unmatched"]
+    assert row["failed"] == ["activity_unmatched", "domain_unmatched"]
     unmatched = next(c for c in row["checks"] if c["code"] == "activity_unmatched")
     said = unmatched["message"] + unmatched["detail"]["participant_reason"]
     assert "nowhere-inc.com" in said

@@ -2,9 +2,10 @@
 
 import pytest
 
-from accounts.models import Contact
+from accounts.models import Account, AccountDomain, Contact
 from activities.models import ContactDecision
 from crmbridge.models import ConfigurationProfile, ProfileMembership
+from tests.contacts.conftest import fake_sf_id
 
 JANE = {"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "VP Sales"}
 
@@ -70,12 +71,45 @@ def test_both_switches_must_be_on(ingest, acme, rep_user, org_settings):
 
 
 @pytest.mark.django_db
-def test_it_records_activity_unmatched_alone(ingest):
-    # No Account has the domain: the activity is unmatched.
+def test_an_unmatched_domain_fails_the_activity_and_domain_gates(ingest):
+    # No Account has the domain: neither the activity nor the person is matched.
     activity = ingest([{"email": "jane.doe@nowhere-inc.com", "name": "Jane Doe"}])
     decision = decision_for(activity, "jane.doe@nowhere-inc.com")
+    assert failed(decision) == ["activity_unmatched", "domain_unmatched"]
+    assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_records_activity_unmatched_alone(ingest, acme):
+    # Jane's address matches Acme, but the activity is ambiguous between two Accounts.
+    globex = Account.objects.create(sf_id=fake_sf_id("001"), name="Globex", website="globex.com")
+    AccountDomain.objects.create(account=globex, domain="globex.com", source="website")
+    activity = ingest(
+        [
+            {"email": "jane.doe@acme.com", "name": "Jane Doe"},
+            {"email": "hank.scorpio@globex.com", "name": "Hank Scorpio"},
+        ]
+    )
+    assert activity.match_status != "matched"
+    decision = decision_for(activity, "jane.doe@acme.com")
     assert failed(decision) == ["activity_unmatched"]
     assert not Contact.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_records_domain_unmatched_alone(ingest, acme):
+    # The activity matched Acme through Jane; Bob writes from a personal address, which never
+    # matches an Account, so no Contact is made for him on Acme.
+    activity = ingest(
+        [
+            {"email": "jane.doe@acme.com", "name": "Jane Doe"},
+            {"email": "bob.smith@gmail.com", "name": "Bob Smith"},
+        ]
+    )
+    assert activity.match_status == "matched"
+    decision = decision_for(activity, "bob.smith@gmail.com")
+    assert failed(decision) == ["domain_unmatched"]
+    assert list(Contact.objects.values_list("email", flat=True)) == ["jane.doe@acme.com"]
 
 
 @pytest.mark.django_db
