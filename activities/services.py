@@ -302,6 +302,15 @@ def _insert(new_rows):
     return created, taken
 
 
+def _existing_result(activity, owner, actor_is_admin) -> IngestResult:
+    """A re-send answers with the activity it repeats, but never shows a rep someone else's:
+    the same source+external_id under another owner is refused, without saying whose it is."""
+    if actor_is_admin or activity.owner_id == owner.pk:
+        return IngestResult(EXISTING, activity)
+    message = "This source and external_id are already used by an activity of another owner."
+    return IngestResult(REJECTED, errors={"external_id": [message]})
+
+
 def activity_ingest_many(*, items, actor=None, default_source="api") -> list[IngestResult]:
     """Ingest activities (dicts as the API takes them): one IngestResult per item, in order.
 
@@ -344,7 +353,7 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
         for index, item, owner in accepted:
             key = (item.source, item.external_id)
             if key in existing:
-                results[index] = IngestResult(EXISTING, existing[key])
+                results[index] = _existing_result(existing[key], owner, actor_is_admin)
             elif key in first_of_key:
                 first_of_key[key][1].append(index)
             else:
@@ -389,7 +398,9 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                     results[index] = IngestResult(CREATED, activity)
                     made.append(activity)
                 else:
-                    results[index] = IngestResult(EXISTING, taken[id(activity)])
+                    results[index] = _existing_result(
+                        taken[id(activity)], activity.owner, actor_is_admin
+                    )
                 for repeat in first_of_key[(activity.source, activity.external_id)][1]:
                     results[repeat] = IngestResult(EXISTING, results[index].activity)
             if made:

@@ -129,3 +129,21 @@ def test_admin_adds_a_domain_by_api_and_it_goes_to_salesforce(
     website_row = AccountDomain.objects.get(account=acme, domain="acme.com")
     assert client.delete(f"/api/v1/account-domains/{website_row.pk}/").status_code == 400
     assert api_as(rep_user).get("/api/v1/account-domains/").status_code == 403
+
+
+def test_a_rep_reusing_another_reps_external_id_sees_nothing_of_theirs(
+    api_as, admin_member, rep_user, other_rep, org_settings
+):
+    theirs = activity_item(other_rep, emails=["a@acme.com"], external_id="shared-1")
+    theirs["subject"] = "Rita's secret deal"
+    api_as(other_rep).post("/api/v1/activities/", theirs, format="json")
+    mine = activity_item(rep_user, emails=["a@acme.com"], external_id="shared-1")
+
+    one = api_as(rep_user).post("/api/v1/activities/", mine, format="json")
+    bulk = api_as(rep_user).post("/api/v1/activities/bulk/", {"activities": [mine]}, format="json")
+    by_admin = api_as(admin_member).post("/api/v1/activities/", mine, format="json")
+
+    assert one.status_code == 400 and "external_id" in one.json()
+    assert "secret" not in one.content.decode() and "secret" not in bulk.content.decode()
+    assert bulk.json()["results"][0]["status"] == "rejected"
+    assert by_admin.status_code == 200  # an admin sees every activity: the re-send answers
