@@ -33,7 +33,8 @@ def run_failure_email_send(*, run: CallRun, integration: Integration | None, fix
         "fix": fix,
         "admin_url": f"{base}{admin_path}" if admin_path else "",
     }
-    subject = render_to_string("dialer/run_failed_subject.txt", context).strip()
+    # One line: a call_id from the dialer may hold line breaks, which a mail header cannot.
+    subject = " ".join(render_to_string("dialer/run_failed_subject.txt", context).split())
     text = render_to_string("dialer/run_failed.txt", context)
     html = render_to_string("dialer/run_failed.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)

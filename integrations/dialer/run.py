@@ -376,9 +376,9 @@ class Runner:
             website=account.get("Website"),
             email=self.values("Contact").get("Email") or match.row.get("Email"),
         )
+        status = converted_status(self.client)  # read before the first write
         if lead_values:
             self.client.update("Lead", match.id, lead_values)
-        status = converted_status(self.client)
         result = self.client.convert_lead(
             match.id, status, account_id=account_id, do_not_create_opportunity=True
         )

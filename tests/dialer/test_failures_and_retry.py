@@ -46,6 +46,19 @@ def test_a_create_with_an_unmapped_mandatory_field_fails_listing_it(
     assert "dlr_" not in mail.body + mail.subject
 
 
+def test_the_error_email_is_sent_even_when_the_call_id_has_a_line_break(
+    make_integration, post_call, run_of, mailoutbox
+):
+    make_integration(Action.UPDATE_OR_CREATE_LEAD, lead=[("last_name", "LastName")])
+
+    run = run_of(post_call("YES", CALL, call_id="M-2\nBcc: someone@example.com"))
+
+    assert run["status"] == "failed"
+    (mail,) = mailoutbox
+    assert "\n" not in mail.subject and "M-2" in mail.subject
+    assert "someone@example.com" not in mail.recipients()
+
+
 def test_a_mandatory_field_empty_in_the_call_fails_listing_it(
     sf_org, make_integration, post_call, run_of
 ):
