@@ -14,6 +14,7 @@ from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from crmbridge import attention
+from crmbridge.admin import SingletonAdminMixin
 from crmbridge.roles import ADMIN, CSM, has_role
 
 from . import selectors, services
@@ -333,22 +334,8 @@ class ClassificationValueAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClassificationSettings)
-class ClassificationSettingsAdmin(SimpleHistoryAdmin):
+class ClassificationSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
     fields = ["executive_seniorities", "engaged_days", "clear_unmatched"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_or_change_permission(request):
-            return super().changelist_view(request, extra_context)
-        obj = ClassificationSettings.load()
-        return redirect(
-            reverse("admin:classification_classificationsettings_change", args=[obj.pk])
-        )
 
 
 @admin.register(ReclassificationRun)

@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from crmbridge.models import SingletonModel
+
 from .engine import phrase_key
 
 
@@ -153,10 +155,8 @@ class RuleSetVersion(models.Model):
         return f"rule set v{self.version}"
 
 
-class ClassificationSettings(models.Model):
+class ClassificationSettings(SingletonModel):
     """One row, read with ``ClassificationSettings.load()``."""
-
-    SINGLETON_PK = 1
 
     executive_seniorities = models.JSONField(
         default=list,
@@ -184,11 +184,6 @@ class ClassificationSettings(models.Model):
 
     def __str__(self):
         return "Classification settings"
-
-    @classmethod
-    def load(cls):
-        obj, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
-        return obj
 
     @property
     def executive_values(self) -> list[str]:

@@ -8,8 +8,25 @@ from .models import ConfigurationProfile, GlobalSettings, ProfileMembership
 from .roles import ADMIN, has_role
 
 
+class SingletonAdminMixin:
+    """For a SingletonModel: no add, no delete, and the list opens the one row."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)
+        opts = self.model._meta
+        url_name = f"admin:{opts.app_label}_{opts.model_name}_change"
+        return redirect(reverse(url_name, args=[self.model.load().pk]))
+
+
 @admin.register(GlobalSettings)
-class GlobalSettingsAdmin(SimpleHistoryAdmin):
+class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
     """One row: the changelist goes straight to it; no add, no delete."""
 
     fieldsets = [

@@ -32,10 +32,23 @@ def validate_domain_list(value):
         )
 
 
-class GlobalSettings(models.Model):
-    """The organisation's settings: exactly one row, pk 1, read with `GlobalSettings.load()`."""
+class SingletonModel(models.Model):
+    """A table of exactly one row (pk 1), read with `load()`; each subclass also declares a
+    check constraint `pk = 1` so the database refuses a second row."""
 
     SINGLETON_PK = 1
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def load(cls):
+        obj, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
+        return obj
+
+
+class GlobalSettings(SingletonModel):
+    """The organisation's settings: exactly one row, pk 1, read with `GlobalSettings.load()`."""
 
     contact_creation_enabled = models.BooleanField(
         default=True,
@@ -91,11 +104,6 @@ class GlobalSettings(models.Model):
 
     def __str__(self):
         return "Global Settings"
-
-    @classmethod
-    def load(cls):
-        obj, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
-        return obj
 
 
 class ConfigurationProfile(models.Model):

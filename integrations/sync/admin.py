@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from crmbridge.admin import SingletonAdminMixin
 from crmbridge.roles import ADMIN, has_role
 
 from . import selectors, services
@@ -172,25 +173,13 @@ class WatermarkAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(SyncSettings)
-class SyncSettingsAdmin(admin.ModelAdmin):
+class SyncSettingsAdmin(SingletonAdminMixin, admin.ModelAdmin):
     """One row: the changelist goes straight to it; only Admins change it."""
 
     fields = ["on_salesforce_delete", "on_local_contact_delete"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def has_change_permission(self, request, obj=None):
         return has_role(request.user, ADMIN)
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_or_change_permission(request):
-            return super().changelist_view(request, extra_context)
-        obj = SyncSettings.load()
-        return redirect(reverse("admin:sync_syncsettings_change", args=[obj.pk]))
 
     def save_model(self, request, obj, form, change):
         services.sync_settings_update(changes={name: getattr(obj, name) for name in self.fields})

@@ -6,6 +6,8 @@ The outbox of pending writes is `integrations.models.OutboxItem`; this app pushe
 from django.conf import settings
 from django.db import models
 
+from crmbridge.models import SingletonModel
+
 
 class SyncRun(models.Model):
     """One pull, push or both: what it did, what it cost, and why it stopped."""
@@ -156,10 +158,8 @@ class SyncLock(models.Model):
         return f"{self.name} held by {self.holder or 'nobody'}"
 
 
-class SyncSettings(models.Model):
+class SyncSettings(SingletonModel):
     """How deletions travel between Salesforce and crmbridge: one row, pk 1."""
-
-    SINGLETON_PK = 1
 
     class OnSalesforceDelete(models.TextChoices):
         MARK = "mark", "Keep it here, marked deleted"
@@ -191,11 +191,6 @@ class SyncSettings(models.Model):
 
     def __str__(self):
         return "Sync settings"
-
-    @classmethod
-    def load(cls):
-        obj, _ = cls.objects.get_or_create(pk=cls.SINGLETON_PK)
-        return obj
 
 
 class PulledValues(models.Model):
