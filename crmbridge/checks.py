@@ -25,3 +25,17 @@ def salesforce_settings_check(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def field_encryption_keys_check(app_configs, **kwargs):
+    if settings.FIELD_ENCRYPTION_KEYS:
+        return []
+    return [
+        checks.Error(
+            "FIELD_ENCRYPTION_KEYS is not set: secrets cannot be stored.",
+            hint="Set it to a Fernet key: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'",
+            id="crmbridge.E003",
+        )
+    ]

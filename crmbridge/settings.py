@@ -29,6 +29,9 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Fernet keys for secrets at rest, newest first (crmbridge/crypto.py); required without DEBUG.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
 INSTALLED_APPS = [
     "crmbridge.apps.CrmbridgeAdminConfig",
     "django.contrib.auth",

@@ -67,6 +67,7 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
             "DEBUG": "0",
             "SECRET_KEY": "x9!Qm2#vL7$pR4^tZ8&wN1*kJ5(hB3)cF6-gD0+sA" * 2,
             "ALLOWED_HOSTS": "crm.example.com",
+            "FIELD_ENCRYPTION_KEYS": "x3ZqkLlEw3cVqaq6hU2pS6ZUy8o1lI2QvD9vTqg0Xb8=",
         },
         capture_output=True,
         text=True,
