@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
+from crmbridge.boundary import text_problem
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 
@@ -27,6 +28,8 @@ from . import matching
 from .models import Activity, MatchEdit, Participant
 
 MAX_BULK = 1000
+MAX_PARTICIPANTS = 500
+MAX_BODY_CHARS = 100_000
 REMATCH_DAYS = 90
 
 CREATED, EXISTING, REJECTED = "created", "existing", "rejected"
@@ -63,6 +66,8 @@ def normalise_email(value) -> str:
     """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
     if not isinstance(value, str) or not value.strip():
         raise EmailNotValidError("An e-mail address is required.")
+    if problem := text_problem(value):
+        raise EmailNotValidError(problem)
     return _normalise_email(value.strip())
 
 
@@ -77,8 +82,8 @@ def _text(raw, name, *, max_length, required=False, default=""):
         value = default
     if not isinstance(value, str):
         raise ItemInvalid({name: ["Must be text."]})
-    if "\x00" in value:
-        raise ItemInvalid({name: ["Must not contain a NUL (0x00) character."]})
+    if problem := text_problem(value):
+        raise ItemInvalid({name: [problem]})
     value = value.strip()
     if required and not value:
         raise ItemInvalid({name: ["This field is required."]})
@@ -105,6 +110,12 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
         raise ItemInvalid({"occurred_at": [f"{when_text!r} is not an ISO 8601 date and time."]})
     if timezone.is_naive(occurred_at):
         occurred_at = timezone.make_aware(occurred_at, dt.UTC)
+    try:
+        occurred_at = occurred_at.astimezone(dt.UTC)
+    except OverflowError:
+        raise ItemInvalid(
+            {"occurred_at": [f"{when_text!r} is outside the years 1 to 9999 in UTC."]}
+        ) from None
     owner_text = _text(raw, "owner", max_length=254, required=True)
     try:
         owner_email = normalise_email(owner_text)
@@ -116,12 +127,16 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
     body = raw.get("body") or ""
     if not isinstance(body, str):
         raise ItemInvalid({"body": ["Must be text."]})
-    if "\x00" in body:
-        raise ItemInvalid({"body": ["Must not contain a NUL (0x00) character."]})
+    if len(body) > MAX_BODY_CHARS:
+        raise ItemInvalid({"body": [f"At most {MAX_BODY_CHARS} characters."]})
+    if problem := text_problem(body):
+        raise ItemInvalid({"body": [problem]})
 
     people = raw.get("participants") or []
     if not isinstance(people, list):
         raise ItemInvalid({"participants": ["Must be a list."]})
+    if len(people) > MAX_PARTICIPANTS:
+        raise ItemInvalid({"participants": [f"At most {MAX_PARTICIPANTS} per activity."]})
     participants, seen = [], set()
     for person in people:
         if not isinstance(person, dict):

@@ -4,12 +4,14 @@ running and retrying them."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crmbridge.boundary import storable_copy, text_problem
 from integrations.salesforce import (
     BudgetExceeded,
     LimitExceeded,
@@ -197,6 +199,36 @@ def call_result_receive(
             raise
         return existing, False
     return run, True
+
+
+def call_result_refuse(
+    *, project: DialerProject, call_id, result_code, record, reason: str
+) -> CallRun:
+    """Record a call result that cannot be run (unreadable, invalid, unstorable text) as failed
+    with its reason, so that no accepted call is ever lost. What was sent is kept with the
+    characters no database stores replaced; a call without a usable call_id gets one."""
+    call_id = storable_copy(call_id if isinstance(call_id, str) else "").strip()[:120]
+    if not call_id or text_problem(str(call_id)):
+        call_id = f"refused-{uuid.uuid4().hex}"
+    existing = CallRun.objects.filter(project=project, call_id=call_id).first()
+    if existing is not None:
+        return existing
+    run = CallRun(
+        project=project,
+        call_id=call_id,
+        result_code=storable_copy(result_code if isinstance(result_code, str) else "")[:64],
+        payload=storable_copy(record) if isinstance(record, dict) else {},
+        status=CallRun.Status.FAILED,
+        error=storable_copy(reason),
+        outcome="Refused: the call result could not be read, so nothing was run.",
+        finished_at=timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError:
+        return CallRun.objects.get(project=project, call_id=call_id)
+    return run
 
 
 def _enqueue(run_id: int) -> None:
