@@ -23,6 +23,7 @@ from accounts.models import SalesforceUser
 from crmbridge.boundary import text_problem
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
+from crmbridge.transactions import atomic_with_retry
 
 from . import matching
 from .models import Activity, MatchEdit, Participant
@@ -285,7 +286,10 @@ def _existing_by_key(keys):
 
 
 def _insert(new_rows):
-    """Insert activities and their participants; on a concurrent duplicate, one by one."""
+    """Insert activities and their participants; on a concurrent duplicate, one by one.
+    Always in key order: concurrent calls with overlapping keys then wait for each other on
+    the unique index instead of deadlocking."""
+    new_rows = sorted(new_rows, key=lambda row: (row[0].source, row[0].external_id))
     activities = [activity for activity, _ in new_rows]
     try:
         with transaction.atomic():
@@ -362,7 +366,7 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
     if not accepted:
         return results
 
-    with transaction.atomic():
+    def write():  # run again from the start if PostgreSQL aborts it (crmbridge.transactions)
         existing = _existing_by_key({(item.source, item.external_id) for _, item, _ in accepted})
         fresh, first_of_key = [], {}
         for index, item, owner in accepted:
@@ -420,6 +424,8 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                     results[repeat] = IngestResult(EXISTING, results[index].activity)
             if made:
                 _after_match(made)
+
+    atomic_with_retry(write)
     return results
 
 
