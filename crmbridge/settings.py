@@ -191,6 +191,11 @@ SALESFORCE = {
     "DOMAIN": env("SALESFORCE_DOMAIN", default=None),
 }
 
+# --- CSV/spreadsheet exports (django-import-export, every resource): a cell that would start a
+# formula ("=HYPERLINK(...)") is exported as text.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+
 # --- Size limits (README "Limits"): bigger requests are a 400 before any view reads them.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
