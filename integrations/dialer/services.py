@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from crmbridge.boundary import storable_copy, text_problem
+from crmbridge.locks import named_lock
 from integrations.salesforce import (
     BudgetExceeded,
     LimitExceeded,
@@ -274,7 +275,9 @@ def run_execute(*, run_id: int) -> CallRun | None:
             )
         run.integration, run.action = integration, integration.action
         runner = Runner(run=run, integration=integration, client=get_client())
-        outcome = runner.execute()
+        # One run at a time per person: the next finds (and updates) what the first created.
+        with named_lock(runner.lock_name()):
+            outcome = runner.execute()
         if runner.notes:
             outcome += " Notes: " + "; ".join(runner.notes) + "."
         run.status, run.outcome, run.error = CallRun.Status.SUCCEEDED, outcome, ""
