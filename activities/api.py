@@ -3,6 +3,7 @@
 A Rep sees and sends only their own activities; Admins (and CSMs, read-only) see all.
 """
 
+from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
@@ -21,6 +22,14 @@ def _ref(obj):
     if obj is None:
         return None
     return {"sf_id": obj.sf_id, "name": str(obj)}
+
+
+LIMITS = (
+    f"Limits (each over-limit item is rejected with a 400 naming the field): at most "
+    f"{services.MAX_PARTICIPANTS} participants per activity, a body of at most "
+    f"{services.MAX_BODY_CHARS} characters, {services.MAX_BULK} activities per bulk call; a "
+    f"request body over {settings.MAX_REQUEST_BYTES} bytes is a 400 before it is read."
+)
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
@@ -195,6 +204,8 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return {a.pk: a for a in query}
 
     @extend_schema(
+        description="Send one activity: 201 when new, 200 when this source + external_id "
+        "exists already.\n\n" + LIMITS,
         request=ActivityInSerializer,
         responses={
             201: ActivitySerializer,
@@ -212,6 +223,8 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(self.get_serializer(activity).data, status=code)
 
     @extend_schema(
+        description='Send up to 1,000 activities as {"activities": [...]} (or a bare list): one '
+        "result per item, in order.\n\n" + LIMITS,
         request=BulkInSerializer,
         responses={
             200: BulkResponseSerializer,
