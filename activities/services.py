@@ -326,7 +326,7 @@ def _existing_result(activity, owner, actor_is_admin) -> IngestResult:
     the same source+external_id under another owner is refused, without saying whose it is."""
     if actor_is_admin or activity.owner_id == owner.pk:
         return IngestResult(EXISTING, activity)
-    message = "This source and external_id are already used by an activity of another owner."
+    message = "This external_id is not accepted: send a different one."
     return IngestResult(REJECTED, errors={"external_id": [message]})
 
 
