@@ -1,8 +1,7 @@
 import pytest
 
 from crmbridge.models import GlobalSettings
-
-from .factories import SalesforceUserFactory
+from tests.factories import SalesforceUserFactory
 
 
 @pytest.fixture

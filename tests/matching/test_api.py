@@ -4,8 +4,7 @@ import pytest
 
 from accounts.models import AccountDomain
 from integrations.models import OutboxItem
-
-from .factories import AccountFactory, ContactFactory, activity_item
+from tests.factories import AccountFactory, ContactFactory, activity_item
 
 pytestmark = pytest.mark.django_db
 

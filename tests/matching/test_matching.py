@@ -4,10 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import AccountDomain
 from activities.services import activity_ingest, activity_ingest_many
-
-from .factories import (
+from tests.factories import (
     AccountFactory,
     ContactFactory,
     LeadFactory,
@@ -181,8 +179,9 @@ def test_bulk_ingestion_queries_do_not_grow_with_batch_size(rep_user, rep_sf, or
 
 
 def test_account_domains_refresh_keeps_admin_domains(rep_user, org_settings):
-    acme = AccountFactory(name="Acme", website="acme.com", alternate_domains="acme.de")
-    AccountDomain.objects.create(account=acme, domain="acme.io")
+    acme = AccountFactory(
+        name="Acme", website="acme.com", alternate_domains="acme.de", admin_domains=["acme.io"]
+    )
     acme.website = "https://acme.org"
     acme.alternate_domains = ""
     acme.save()
