@@ -13,20 +13,21 @@ from integrations.sync import push
 from integrations.sync.outbox import outbox_enqueue, outbox_reference
 from integrations.sync.push import outbox_claim, outbox_push
 from integrations.sync.services import sync_run_execute
+from tests.factories import AccountFactory, ContactFactory
 
 
 def crmbridge_creates(n_accounts, per_account):
     with transaction.atomic():
         for a in range(n_accounts):
-            account = Account.objects.create(name=f"A{a}", crmbridge_id=f"acc{a}")
+            account = AccountFactory(name=f"A{a}", crmbridge_id=f"acc{a}", local=True)
             outbox_enqueue(
                 sobject="Account", crmbridge_id=account.crmbridge_id,
                 payload={"Name": account.name}, local=account,
             )  # fmt: skip
             for c in range(per_account):
-                contact = Contact.objects.create(
+                contact = ContactFactory(
                     last_name=f"C{a}-{c}", crmbridge_id=f"c{a}x{c}", account=account,
-                    created_by_crmbridge=True,
+                    created_by_crmbridge=True, local=True,
                 )  # fmt: skip
                 outbox_enqueue(
                     sobject="Contact",
