@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import AccountDomain
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 from tests.factories import AccountFactory, ContactFactory, activity_item
 
 pytestmark = pytest.mark.django_db
