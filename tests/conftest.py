@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 import sfemulator
 from crmbridge.roles import ADMIN, CSM, REP
-from tests.factories import UserFactory
+from tests.factories import SalesforceUserFactory, UserFactory
 
 
 @pytest.fixture
@@ -25,6 +25,12 @@ def rep_user(db):
 @pytest.fixture
 def other_rep(db):
     return UserFactory(username="rita", role=REP)
+
+
+@pytest.fixture
+def rep_sf(rep_user):
+    """The rep's Salesforce User (same e-mail), linked."""
+    return SalesforceUserFactory(name="Rex Rep", user=rep_user)
 
 
 @pytest.fixture

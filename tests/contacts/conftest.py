@@ -4,7 +4,7 @@ import pytest
 
 from activities.services import activity_ingest_many
 from crmbridge.models import ConfigurationProfile, GlobalSettings
-from tests.factories import AccountFactory, OpportunityFactory, SalesforceUserFactory
+from tests.factories import AccountFactory, OpportunityFactory
 
 _seq = itertools.count(1)
 
@@ -15,11 +15,6 @@ def org_settings(db):
     settings.internal_domains = ["crmbridge.example"]
     settings.save()
     return settings
-
-
-@pytest.fixture
-def rep_sf(rep_user):
-    return SalesforceUserFactory(name="Rex Rep", user=rep_user)
 
 
 @pytest.fixture

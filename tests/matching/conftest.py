@@ -14,11 +14,5 @@ def org_settings(db):
 
 
 @pytest.fixture
-def rep_sf(rep_user):
-    """The rep's Salesforce User (same e-mail), linked."""
-    return SalesforceUserFactory(email=rep_user.email, user=rep_user)
-
-
-@pytest.fixture
 def other_sf(db):
     return SalesforceUserFactory()
