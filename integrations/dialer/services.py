@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.signals import mirror_records_stale
-
 from integrations.salesforce import (
     BudgetExceeded,
     LimitExceeded,
@@ -306,6 +305,4 @@ def _announce_written(records) -> None:
         if record.get("operation") != "matched":
             written.setdefault(record["object"], []).append(record["id"])
     if written:
-        transaction.on_commit(
-            lambda: mirror_records_stale.send(sender=CallRun, records=written)
-        )
+        transaction.on_commit(lambda: mirror_records_stale.send(sender=CallRun, records=written))

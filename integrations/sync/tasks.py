@@ -3,7 +3,6 @@
 import logging
 
 from integrations.outbox.models import OutboxItem
-
 from integrations.salesforce import get_client
 
 from .models import SyncRun
