@@ -531,3 +531,29 @@ def test_simple_salesforce_oauth_logins_over_a_socket(org, app):
     finally:
         session.close()
         server.stop()
+
+
+def test_an_admin_can_revoke_an_apps_tokens_and_set_their_lifetime(way, app):
+    tokens, _, _ = web_server_flow(way, app)
+    other = way.org.create_connected_app("other", run_as=way.org.username)
+    kept = token(
+        way,
+        grant_type="client_credentials",
+        client_id=other.consumer_key,
+        client_secret=other.consumer_secret,
+    ).json()
+    r = way.session.post(
+        way.url("/_emulator/sessions/revoke"), json={"consumer_key": app.consumer_key}
+    )
+    assert r.status_code == 200 and r.json()["revoked"] == 2  # the refresh and access token
+    r = token(
+        way,
+        grant_type="refresh_token",
+        refresh_token=tokens["refresh_token"],
+        client_id=app.consumer_key,
+    )
+    assert r.json()["error"] == "invalid_grant"
+    assert sf_for(way, kept).query("SELECT COUNT() FROM User")["totalSize"] == 1
+    r = way.session.post(way.url("/_emulator/sessions/lifetime"), json={"seconds": 5})
+    assert r.json() == {"session_seconds": 5} and way.org.session_seconds == 5
+    assert way.session.post(way.url("/_emulator/sessions/lifetime"), json=[5]).status_code == 400
