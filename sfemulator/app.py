@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 _VERSION_RE = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _SOAP_RE = re.compile(r"^/services/Soap/u/(\d+\.\d)(/.*)?$")
 _OAUTH_RE = re.compile(r"^/services/oauth2/(authorize|token|revoke|userinfo)/?$")
+_IDENTITY_RE = re.compile(r"^/id/([0-9A-Za-z]{18})/([0-9A-Za-z]{18})/?$")
 
 
 def endpoint_name(method: str, path: str) -> str:
@@ -144,6 +145,9 @@ class EmulatorApp:
         m = _OAUTH_RE.match(req.path)
         if m:
             return oauth.handle(self, req, m.group(1))
+        m = _IDENTITY_RE.match(req.path)
+        if m and req.method == "GET":
+            return oauth.identity(self, req, m.group(1), m.group(2))
         m = _SOAP_RE.match(req.path)
         if m:
             return soap.handle(self, req, m.group(1))
