@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from accounts.signals import mirror_records_stale
 from integrations.salesforce import (
     BudgetExceeded,
     LimitExceeded,
@@ -280,6 +281,7 @@ def run_execute(*, run_id: int) -> CallRun | None:
     elif run.status == CallRun.Status.FAILED:
         run.outcome = "Nothing was written."
     run.finished_at = timezone.now()
+    _announce_written(run.salesforce_records)
     if run.status == CallRun.Status.FAILED:
         sent = run_failure_email_send(run=run, integration=integration, fix=fix)
         if sent:
@@ -294,3 +296,13 @@ def run_execute(*, run_id: int) -> CallRun | None:
         ]
     )  # fmt: skip
     return run
+
+
+def _announce_written(records) -> None:
+    """The mirror learns what this run wrote in Salesforce (accounts.signals)."""
+    written = {}
+    for record in records or ():
+        if record.get("operation") != "matched":
+            written.setdefault(record["object"], []).append(record["id"])
+    if written:
+        transaction.on_commit(lambda: mirror_records_stale.send(sender=CallRun, records=written))
