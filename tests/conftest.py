@@ -6,7 +6,7 @@ from crmbridge.roles import ADMIN, CSM, REP
 from tests.factories import UserFactory
 
 # Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
-pytest_plugins = ["tests.servers.radicale"]
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
 
 
 @pytest.fixture
