@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# caldav's HTTP stack (niquests) brings urllib3-future; keep it beside urllib3, not over it.
+	@# caldav's HTTP stack (niquests) brings urllib3-future; keep it beside urllib3, not over it.
 	URLLIB3_NO_OVERRIDE=1 $(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(INSTALLED)
 
@@ -34,8 +34,6 @@ dovecot:
 		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q dovecot-imapd >/dev/null 2>&1)) || \
 		echo "dovecot-imapd could not be installed: IMAP tests will be skipped"; \
 	fi
-	@# The package's own system daemon is not what the tests use; they start their own.
-	@systemctl disable --now dovecot >/dev/null 2>&1 || true
 
 demo: $(INSTALLED)
 	bash scripts/demo.sh
