@@ -312,7 +312,8 @@ def _activity_payload(activity, sobject: str, who, what) -> dict:
     else:
         start = activity.occurred_at.astimezone(datetime.UTC)
         payload["StartDateTime"] = start.isoformat().replace("+00:00", "Z")
-        payload["EndDateTime"] = payload["StartDateTime"]
+        end = (activity.ends_at or activity.occurred_at).astimezone(datetime.UTC)
+        payload["EndDateTime"] = end.isoformat().replace("+00:00", "Z")
     return payload
 
 
@@ -335,3 +336,14 @@ def activity_log(*, activity, contact: Contact | None = None, lead: Lead | None 
     ActivityLog, or None when it was logged already."""
     made = activity_logs_create_many(entries=[(activity, contact, lead)])
     return made[0] if made else None
+
+
+def activity_logs_resend(*, activity) -> int:
+    """Queue the Tasks / Events of `activity` again (an upsert on their Crmbridge_Id__c), after
+    its time, duration or subject changed. Returns how many were queued."""
+    logs = list(activity.logs.select_related("contact__account", "lead"))
+    for log in logs:
+        log.activity = activity
+    if logs:
+        outbox_enqueue_many(writes=[_activity_log_write(log) for log in logs])
+    return len(logs)
