@@ -147,12 +147,9 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
             ) from None
         role = (person.get("role") or Participant.Role.TO).lower()
         if role not in ROLES:
+            allowed = ", ".join(Participant.Role.values)
             raise ItemInvalid(
-                {
-                    "participants": [
-                        f"{email}: role {role!r} is not one of {', '.join(Participant.Role.values)}."
-                    ]
-                }
+                {"participants": [f"{email}: role {role!r} is not one of {allowed}."]}
             )
         response = (person.get("response") or "").lower()
         if response not in RESPONSES:

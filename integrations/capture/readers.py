@@ -15,10 +15,10 @@ from pathlib import Path
 
 import caldav
 import imapclient
-from imapclient.imapclient import SENT
 import requests
 from caldav.lib import error as caldav_error
 from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imapclient import SENT
 
 from .models import CaptureSource
 

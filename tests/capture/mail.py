@@ -2,10 +2,10 @@
 
 import datetime as dt
 import quopri
+from email.header import Header
 from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.header import Header
 from email.utils import format_datetime, formataddr
 
 REP = "rex@crmbridge.example"
@@ -48,7 +48,10 @@ def message(
 
 def japanese_message(*, message_id, when=None):
     """ISO-2022-JP headers and body, the way Japanese mail clients still send them."""
-    body = "山田です。\n\n資料を送ります。\n\nよろしくお願いいたします。\n山田 太郎\n営業部長\nTel: +81 3 1234 5678\n"
+    body = (
+        "山田です。\n\n資料を送ります。\n\nよろしくお願いいたします。\n"
+        "山田 太郎\n営業部長\nTel: +81 3 1234 5678\n"
+    )
     msg = MIMEText(body, "plain", "iso-2022-jp")
     msg["From"] = formataddr((str(Header("山田 太郎", "iso-2022-jp")), "taro.yamada@acme.com"))
     msg["To"] = REP

@@ -4,10 +4,9 @@ import datetime as dt
 
 from accounts.models import Contact
 from activities.models import Activity
-from integrations.capture.models import CaptureRun, CaptureSource
+from integrations.capture.models import CaptureRun
 from integrations.capture.services import capture_run_create, capture_run_execute
 from tests.capture import mail
-from tests.factories import UserFactory
 
 DAY = dt.timedelta(days=1)
 
