@@ -4,9 +4,10 @@ import datetime as dt
 
 from accounts.models import Contact
 from activities.models import Activity
-from integrations.capture.models import CaptureRun
+from integrations.capture.models import CaptureRun, CaptureSource
 from integrations.capture.services import capture_run_create, capture_run_execute
 from tests.capture import mail
+from tests.factories import UserFactory
 
 DAY = dt.timedelta(days=1)
 
@@ -149,3 +150,125 @@ def test_it_captures_a_mailbox_with_people_names_titles_and_skip_reasons(
     # Matching and contact creation follow, as for the API: the signature's title is used.
     assert german.match_status == "matched" and german.account.name == "Acme"
     assert Contact.objects.get(email="juergen.weber@acme.com").title == "Leiter Einkauf"
+
+
+def test_a_second_run_adds_nothing_and_reads_nothing_again(imap_source, dovecot_user):
+    fill_mailbox(dovecot_user)
+    first = run(imap_source)
+    count = Activity.objects.count()
+
+    second = run(imap_source)
+
+    assert second.state == CaptureRun.State.DONE
+    assert (second.seen, second.captured, second.errors) == (0, 0, [])
+    assert Activity.objects.count() == count == first.captured
+
+
+def test_new_mail_after_a_run_is_captured_from_the_watermark(imap_source, dovecot_user):
+    fill_mailbox(dovecot_user)
+    run(imap_source)
+    with dovecot_user.connect() as client:
+        client.append("INBOX", mail.message(sender="ana.garcia@acme.com", message_id="<n@a>"))
+
+    later = run(imap_source)
+
+    assert (later.seen, later.captured) == (1, 1)
+    assert Activity.objects.filter(external_id="n@a").exists()
+
+
+def test_a_uidvalidity_change_rereads_the_folder_without_duplicates(
+    imap_source, dovecot, dovecot_user
+):
+    total = fill_mailbox(dovecot_user)
+    run(imap_source)
+    count = Activity.objects.count()
+    with dovecot_user.connect() as client:
+        validity = client.select_folder("INBOX")[b"UIDVALIDITY"]
+    dovecot.set_uidvalidity(dovecot_user, "INBOX", validity + 100)
+
+    again = run(imap_source)
+
+    inbox_size = total - 2
+    assert again.seen == inbox_size  # INBOX read again from the start; Sent unchanged
+    assert again.captured == 0
+    assert again.already_present == 5  # four e-mails and the invitation's meeting
+    assert Activity.objects.count() == count
+    assert (
+        imap_source.__class__.objects.get(pk=imap_source.pk).state["imap"]["INBOX"]["uidvalidity"]
+        == validity + 100
+    )
+
+
+def test_a_wrong_password_is_a_clear_error_on_the_source(imap_source):
+    imap_source.secret = "not-the-password"
+    imap_source.save()
+
+    failed = run(imap_source)
+
+    imap_source.refresh_from_db()
+    assert failed.state == CaptureRun.State.FAILED
+    assert "refused the user name or password" in imap_source.last_error
+    assert imap_source.username in imap_source.last_error
+    assert "not-the-password" not in imap_source.last_error
+    assert failed.errors == [imap_source.last_error]
+    assert imap_source.running_since is None  # the next run may start
+
+
+def test_one_message_in_two_reps_mailboxes_is_one_activity_for_each(
+    imap_source, dovecot, dovecot_user, rep_user
+):
+    colleague = UserFactory(username="rita", email="rita@crmbridge.example", role="Rep")
+    rita_box = dovecot.add_user()
+    shared = mail.message(
+        sender="ana.garcia@acme.com",
+        to=[mail.REP, "rita@crmbridge.example"],
+        subject="Both of you",
+        message_id="<both@acme.com>",
+    )
+    for user in (dovecot_user, rita_box):
+        with user.connect() as client:
+            client.append("INBOX", shared)
+    rita_source = CaptureSource.objects.create(
+        kind="imap",
+        owner=colleague,
+        host=rita_box.host,
+        port=rita_box.port,
+        security="none",
+        username=rita_box.username,
+        secret=rita_box.password,
+    )
+
+    run(imap_source), run(rita_source), run(imap_source), run(rita_source)
+
+    owners = Activity.objects.filter(external_id="both@acme.com").values_list("owner", flat=True)
+    assert sorted(owners) == sorted([rep_user.pk, colleague.pk])
+
+
+def test_body_capture_follows_global_settings(org, imap_source, dovecot_user):
+    text = "Here is the proposal. " * 20 + "\n\nBest regards\nAna García\nCFO\n"
+    with dovecot_user.connect() as client:
+        client.append(
+            "INBOX", mail.message(sender="ana.garcia@acme.com", text=text, message_id="<a@x>")
+        )
+        client.append(
+            "INBOX", mail.message(sender="ana.garcia@acme.com", text=text, message_id="<b@x>")
+        )
+    org.capture_body, org.capture_body_chars = "first", 30
+    org.save()
+    run(imap_source)
+    with dovecot_user.connect() as client:
+        client.append(
+            "INBOX", mail.message(sender="ana.garcia@acme.com", text=text, message_id="<c@x>")
+        )
+    org.capture_body = "none"
+    org.save()
+    run(imap_source)
+
+    first, nothing = (
+        Activity.objects.get(external_id="a@x"),
+        Activity.objects.get(external_id="c@x"),
+    )
+    assert first.body == text[:30]
+    assert nothing.body == ""
+    # The signature still gives the title when no body is kept.
+    assert nothing.participants.get(role="from").title == "CFO"
