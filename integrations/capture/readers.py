@@ -214,10 +214,16 @@ class IcsUrlReader:
         response = self._get(conditional=True)
         if response.status_code == 304:
             return
+        state = self.source.state.get("ics") or {}
+        etag, digest = response.headers.get("ETag", ""), _digest(response.content)
+        # Some servers ignore If-None-Match; an unchanged ETag or body is just as conclusive.
+        if (etag and etag == state.get("etag")) or digest == state.get("sha256"):
+            return
         mark = {
             "ics": {
-                "etag": response.headers.get("ETag", ""),
+                "etag": etag,
                 "last_modified": response.headers.get("Last-Modified", ""),
+                "sha256": digest,
             }
         }
         yield Item(key=self.source.url, data=response.content, kind="calendar", mark=mark)
