@@ -5,7 +5,7 @@ import datetime as dt
 from accounts.models import Contact
 from activities.models import Activity
 from integrations.capture.models import CaptureRun, CaptureSource
-from integrations.capture.services import capture_run_create, capture_run_execute
+from integrations.capture.run import capture_run_create, capture_run_execute
 from tests.capture import mail
 from tests.factories import UserFactory
 
