@@ -88,6 +88,7 @@ class _Run:
     def __init__(self, source, rules, tally):
         self.source, self.rules, self.tally = source, rules, tally
         self.emails, self.meetings, self.files, self.marks = [], [], [], []
+        self.read = 0  # items read and parsed (an unchanged file passed over is not)
         self.known = {
             item.key: item for item in CapturedItem.objects.filter(source=source).order_by()
         }
@@ -101,6 +102,7 @@ class _Run:
         if item.fingerprint and known and known.fingerprint == item.fingerprint:
             self.tally.already_present += 1
         else:
+            self.read += 1
             try:
                 self._read(item)
             except Exception as exc:  # a broken item is counted and never stops the run
@@ -230,7 +232,7 @@ def capture_run_execute(
         rules = capture_rules_for(source=source)
         work = _Run(source, rules, tally)
         for item in reader_for(source, since=rules.since).items():
-            if item.data is not None and tally.seen >= limit:
+            if item.data is not None and work.read >= limit:
                 run.more_to_do = True
                 break
             work.take(item)
