@@ -44,6 +44,7 @@ class RunSerializer(serializers.ModelSerializer):
             "already_present",
             "skipped",
             "errors",
+            "round_trips",
             "more_to_do",
         ]
         read_only_fields = fields

@@ -101,14 +101,18 @@ def _external_id(message, when, sender, subject) -> str:
 
 
 def _skip_by_headers(message) -> str:
-    auto = str(message.get("Auto-Submitted", "")).strip().lower()
-    if (auto and auto != "no") or message.get("X-Autoreply") or message.get("X-Autorespond"):
+    # Only headers the message has are read: policy.default parses a header on every access.
+    names = {name.lower() for name in message}
+
+    def value(name):
+        return str(message.get(name, "")).strip().lower() if name in names else ""
+
+    auto = value("auto-submitted")
+    if (auto and auto != "no") or names & {"x-autoreply", "x-autorespond"}:
         return "auto_reply"
-    if str(message.get("Precedence", "")).strip().lower() in BULK_PRECEDENCE:
+    if value("precedence") in BULK_PRECEDENCE or names & {"list-unsubscribe", "list-id"}:
         return "bulk"
-    if message.get("List-Unsubscribe") or message.get("List-Id"):
-        return "bulk"
-    if str(message.get("Sensitivity", "")).strip().lower() in PRIVATE_SENSITIVITY:
+    if value("sensitivity") in PRIVATE_SENSITIVITY:
         return "private"
     return ""
 

@@ -67,6 +67,9 @@ class CaptureRun(models.Model):
     already_present = models.PositiveIntegerField(default=0)
     skipped = models.JSONField(default=dict, blank=True)  # reason -> count
     errors = models.JSONField(default=list, blank=True)  # ["what went wrong, in words"]
+    round_trips = models.PositiveIntegerField(
+        default=0, help_text="Requests to the server (IMAP commands, HTTP requests)."
+    )
     more_to_do = models.BooleanField(
         default=False, help_text="Stopped at the per-run limit; the next run resumes."
     )

@@ -226,12 +226,13 @@ def capture_run_execute(
         return run
     run.state, run.started_at = CaptureRun.State.RUNNING, timezone.now()
     run.save(update_fields=["state", "started_at"])
-    tally = _Tally()
+    tally, reader = _Tally(), None
     try:
         source.refresh_from_db()
         rules = capture_rules_for(source=source)
         work = _Run(source, rules, tally)
-        for item in reader_for(source, since=rules.since).items():
+        reader = reader_for(source, since=rules.since)
+        for item in reader.items():
             if item.data is not None and work.read >= limit:
                 run.more_to_do = True
                 break
@@ -251,5 +252,6 @@ def capture_run_execute(
     run.seen, run.captured, run.updated = tally.seen, tally.captured, tally.updated
     run.already_present, run.skipped = tally.already_present, dict(tally.skipped)
     run.errors, run.finished_at = tally.errors, timezone.now()
+    run.round_trips = reader.round_trips if reader is not None else 0
     run.save()
     return run
