@@ -4,6 +4,7 @@ from django_q.tasks import async_task
 
 from .models import CaptureRun, CaptureSource
 from .run import capture_run_create, capture_run_execute
+from .schedule import capture_schedule_follow
 
 
 def capture_run_task(run_id):
@@ -18,6 +19,7 @@ def capture_scheduled(source_id):
     source = CaptureSource.objects.filter(pk=source_id, enabled=True).first()
     if source is None:
         return "no such enabled source"
+    capture_schedule_follow(source=source)  # a changed sync interval applies from the next run
     run = capture_run_execute(run=capture_run_create(source=source))
     if run.more_to_do:
         async_task("integrations.capture.tasks.capture_scheduled", source_id, group="capture")

@@ -140,3 +140,16 @@ def test_test_connection_says_what_went_wrong(api_as, rep_user, dovecot_user, or
     client.patch(f"{SOURCES}{source['id']}/", {"secret": dovecot_user.password}, format="json")
     answer = client.post(f"{SOURCES}{source['id']}/test-connection/").json()
     assert answer == {"ok": True, "message": "Connected. INBOX: 0 messages, Sent: 0 messages."}
+
+
+def test_global_settings_carry_body_capture_and_the_exclusion_list(api_as, admin_member):
+    client = api_as(admin_member)
+    changed = client.patch(
+        "/api/v1/settings/",
+        {"capture_body": "none", "capture_exclusions": ["lawfirm.example", "hr@acme.com"]},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.json()
+    assert changed.json()["capture_exclusions"] == ["lawfirm.example", "hr@acme.com"]
+    bad = client.patch("/api/v1/settings/", {"capture_exclusions": ["not a domain"]}, format="json")
+    assert bad.status_code == 400 and "capture_exclusions" in bad.json()
