@@ -2,8 +2,7 @@
 
 from django.db import transaction
 
-from accounts.services import activity_logs_resend
-
+from .logs import activity_logs_resend
 from .models import Activity
 
 CANCELLED_PREFIX = "Cancelled: "

@@ -8,7 +8,7 @@ import pytest
 from activities.models import Activity, ActivityLog
 from integrations.capture.models import CaptureRun, CaptureSource
 from integrations.capture.run import capture_run_create, capture_run_execute
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 from tests.capture import mail
 
 WEEK = dt.timedelta(weeks=1)

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from accounts.models import AccountDomain, Contact, OrphanContact
 from activities.models import Activity, MatchEdit
-from activities.services import activities_rematch_for_domains, activity_ingest_many
+from activities.rematch import activities_rematch_for_domains
+from activities.services import activity_ingest_many
 
 from .factories import (
     AccountFactory,

@@ -145,7 +145,7 @@ NUL_REQUESTS = {
 }
 NUL_KNOWN: dict = {
     # Found by this suite; strict xfail flips when fixed. (The activity text entries were fixed
-    # in activities/services.py activity_clean, issue 5.)
+    # in activities/services.py activity_clean.)
 }
 
 

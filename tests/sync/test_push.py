@@ -5,10 +5,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from integrations.models import OutboxItem
+from integrations.outbox.claims import STALE_CLAIM_AFTER, outbox_claim, outbox_reclaim_stale
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.payloads import outbox_reference
+from integrations.outbox.services import outbox_enqueue, outbox_retry
 from integrations.sync import push
-from integrations.sync.outbox import outbox_enqueue, outbox_reference
-from integrations.sync.push import outbox_claim, outbox_push, outbox_reclaim_stale, outbox_retry
+from integrations.sync.push import outbox_push
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +230,7 @@ def test_a_dead_workers_claims_are_handed_out_again(sf_org, sf_client, enqueue):
     enqueue(sobject="Account", crmbridge_id="a-1", payload={"Name": "A"})
     claimed = outbox_claim(worker="dead")  # the worker dies here
     assert outbox_push().pushed == 0
-    later = timezone.now() + push.STALE_CLAIM_AFTER + dt.timedelta(seconds=1)
+    later = timezone.now() + STALE_CLAIM_AFTER + dt.timedelta(seconds=1)
     assert outbox_reclaim_stale(now=later) == 1
     assert outbox_push().pushed == 1
     assert OutboxItem.objects.get(pk=claimed[0].pk).state == "sent"

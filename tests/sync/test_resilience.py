@@ -8,10 +8,13 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from integrations.models import OutboxItem
+from integrations.outbox import claims
+from integrations.outbox.claims import outbox_claim
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.payloads import outbox_reference
+from integrations.outbox.services import outbox_enqueue
 from integrations.sync import push
-from integrations.sync.outbox import outbox_enqueue, outbox_reference
-from integrations.sync.push import outbox_claim, outbox_push
+from integrations.sync.push import outbox_push
 from integrations.sync.services import sync_run_execute
 
 
@@ -105,8 +108,8 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(sf_org, sf_client)
     sf_org.faults.fail_next(20, kind="connection", after=True)
     outbox_push()
     sf_org.faults.clear()
-    later = timezone.now() + push.STALE_CLAIM_AFTER + dt.timedelta(minutes=1)
-    push.outbox_reclaim_stale(now=later)
+    later = timezone.now() + claims.STALE_CLAIM_AFTER + dt.timedelta(minutes=1)
+    claims.outbox_reclaim_stale(now=later)
     until_done()
     sync_run_execute(kind="sync", trigger="schedule")
     assert_in_step(sf_org)
