@@ -32,6 +32,7 @@ MAX_BULK = 1000
 CREATED, EXISTING, REJECTED = "created", "existing", "rejected"
 KINDS = frozenset(Activity.Kind.values)
 ROLES = frozenset(Participant.Role.values)
+RESPONSES = frozenset(Participant.Response.values)
 
 
 class ItemInvalid(Exception):
@@ -50,6 +51,7 @@ class CleanActivity:
     subject: str
     body: str
     participants: list  # of dicts: email, name, role, title, phone, country
+    ends_at: dt.datetime | None = None
 
 
 @dataclass
@@ -87,6 +89,21 @@ def _text(raw, name, *, max_length, required=False, default=""):
     return value
 
 
+def _when(raw, name, *, required=False):
+    text = _text(raw, name, max_length=64, required=required)
+    if not text:
+        return None
+    try:
+        when = parse_datetime(text)
+    except ValueError:
+        when = None
+    if when is None:
+        raise ItemInvalid({name: [f"{text!r} is not an ISO 8601 date and time."]})
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, dt.UTC)
+    return when
+
+
 def activity_clean(raw, *, default_source="api") -> CleanActivity:
     """Validate one incoming activity (a dict as the API and import take it)."""
     if not isinstance(raw, dict):
@@ -96,15 +113,10 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
     kind = _text(raw, "kind", max_length=10, required=True).lower()
     if kind not in KINDS:
         raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
-    when_text = _text(raw, "occurred_at", max_length=64, required=True)
-    try:
-        occurred_at = parse_datetime(when_text)
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None:
-        raise ItemInvalid({"occurred_at": [f"{when_text!r} is not an ISO 8601 date and time."]})
-    if timezone.is_naive(occurred_at):
-        occurred_at = timezone.make_aware(occurred_at, dt.UTC)
+    occurred_at = _when(raw, "occurred_at", required=True)
+    ends_at = _when(raw, "ends_at")
+    if ends_at is not None and ends_at < occurred_at:
+        raise ItemInvalid({"ends_at": ["Must not be before occurred_at."]})
     owner_text = _text(raw, "owner", max_length=254, required=True)
     try:
         owner_email = normalise_email(owner_text)
@@ -135,8 +147,19 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
             ) from None
         role = (person.get("role") or Participant.Role.TO).lower()
         if role not in ROLES:
+            allowed = ", ".join(Participant.Role.values)
             raise ItemInvalid(
-                {"participants": [f"{email}: role {role!r} is not one of from, to, cc, attendee."]}
+                {"participants": [f"{email}: role {role!r} is not one of {allowed}."]}
+            )
+        response = (person.get("response") or "").lower()
+        if response not in RESPONSES:
+            raise ItemInvalid(
+                {
+                    "participants": [
+                        f"{email}: response {response!r} is not one of "
+                        f"{', '.join(sorted(RESPONSES - {''}))}."
+                    ]
+                }
             )
         if email.lower() in seen:
             continue
@@ -149,10 +172,11 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
                 "title": _text(person, "title", max_length=128),
                 "phone": _text(person, "phone", max_length=40),
                 "country": _text(person, "country", max_length=80),
+                "response": response,
             }
         )
     return CleanActivity(
-        source, external_id, kind, occurred_at, owner_email, subject, body, participants
+        source, external_id, kind, occurred_at, owner_email, subject, body, participants, ends_at
     )
 
 
@@ -374,6 +398,7 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                     external_id=item.external_id,
                     kind=item.kind,
                     occurred_at=item.occurred_at,
+                    ends_at=item.ends_at,
                     owner=owner,
                     owner_sf_user=sf_user,
                     subject=item.subject,

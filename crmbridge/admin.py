@@ -45,6 +45,10 @@ class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
         ),
         ("Domains", {"fields": ["internal_domains", "extra_personal_domains"]}),
         ("Salesforce sync", {"fields": ["sync_interval_minutes", "api_budget_percent"]}),
+        (
+            "Mail and calendar capture",
+            {"fields": ["capture_body", "capture_body_chars", "capture_exclusions"]},
+        ),
     ]
 
     def has_add_permission(self, request):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "integrations.outbox",
     "integrations.sync",
     "integrations.dialer",
+    "integrations.capture",
 ]
 
 MIDDLEWARE = [
