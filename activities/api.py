@@ -45,6 +45,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "title",
             "phone",
             "country",
+            "response",
             "domain",
             "is_internal",
             "matched",
@@ -76,6 +77,7 @@ class ActivitySerializer(serializers.ModelSerializer):
             "external_id",
             "kind",
             "occurred_at",
+            "ends_at",
             "owner",
             "subject",
             "body",
@@ -102,6 +104,9 @@ class ParticipantInSerializer(serializers.Serializer):
     title = serializers.CharField(required=False)
     phone = serializers.CharField(required=False)
     country = serializers.CharField(required=False)
+    response = serializers.ChoiceField(
+        choices=Participant.Response.choices, required=False, help_text="A meeting's answer."
+    )
 
 
 class ActivityInSerializer(serializers.Serializer):
@@ -111,6 +116,7 @@ class ActivityInSerializer(serializers.Serializer):
     source = serializers.CharField(required=False, default="api")
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     occurred_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, help_text="A meeting's end.")
     owner = serializers.EmailField(help_text="The rep's e-mail.")
     subject = serializers.CharField(required=False)
     body = serializers.CharField(required=False)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -7,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import attention
 from .models import ConfigurationProfile, GlobalSettings, ProfileMembership
 from .roles import ADMIN, has_role
+from .services import global_settings_update
 
 
 class SingletonAdminMixin:
@@ -56,6 +58,10 @@ class GlobalSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
         ),
         ("Domains", {"fields": ["internal_domains", "extra_personal_domains"]}),
         ("Salesforce sync", {"fields": ["sync_interval_minutes", "api_budget_percent"]}),
+        (
+            "Mail and calendar capture",
+            {"fields": ["capture_body", "capture_body_chars", "capture_exclusions"]},
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -65,11 +71,9 @@ class GlobalSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if "sync_interval_minutes" in form.changed_data:
-            from integrations.sync.schedule import sync_schedules_follow_settings
-
-            sync_schedules_follow_settings()  # the sync schedule follows the new interval
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        saved = global_settings_update(changes=changes, user=request.user)
+        obj.pk = saved.pk
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
@@ -94,8 +98,6 @@ class ConfigurationProfileAdmin(HistoryAdmin):
     inlines = [ProfileMembershipInline]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_members=Count("memberships"))
 
     @admin.display(description="members", ordering="_members")

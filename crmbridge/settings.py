@@ -52,9 +52,10 @@ INSTALLED_APPS = [
     "accounts",
     "activities",
     "classification",
-    "integrations",
+    "integrations.outbox",
     "integrations.sync",
     "integrations.dialer",
+    "integrations.capture",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_q.tasks import async_task
 
+from accounts.signals import mirror_records_stale
 from crmbridge.boundary import storable_copy, text_problem
 from crmbridge.locks import named_lock
 from integrations.salesforce import (
@@ -23,6 +25,7 @@ from integrations.salesforce import (
 )
 
 from . import selectors
+from .emails import run_failure_email_send
 from .models import (
     CallRun,
     DialerProject,
@@ -233,8 +236,6 @@ def call_result_refuse(
 
 
 def _enqueue(run_id: int) -> None:
-    from django_q.tasks import async_task
-
     transaction.on_commit(
         lambda: async_task("integrations.dialer.tasks.dialer_run", run_id, group="dialer")
     )
@@ -315,9 +316,8 @@ def run_execute(*, run_id: int) -> CallRun | None:
     elif run.status == CallRun.Status.FAILED:
         run.outcome = "Nothing was written."
     run.finished_at = timezone.now()
+    _announce_written(run.salesforce_records)
     if run.status == CallRun.Status.FAILED:
-        from .emails import run_failure_email_send
-
         sent = run_failure_email_send(run=run, integration=integration, fix=fix)
         if sent:
             run.emails_sent = [
@@ -331,3 +331,13 @@ def run_execute(*, run_id: int) -> CallRun | None:
         ]
     )  # fmt: skip
     return run
+
+
+def _announce_written(records) -> None:
+    """The mirror learns what this run wrote in Salesforce (accounts.signals)."""
+    written = {}
+    for record in records or ():
+        if record.get("operation") != "matched":
+            written.setdefault(record["object"], []).append(record["id"])
+    if written:
+        transaction.on_commit(lambda: mirror_records_stale.send(sender=CallRun, records=written))

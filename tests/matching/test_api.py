@@ -3,9 +3,8 @@
 import pytest
 
 from accounts.models import AccountDomain
-from integrations.models import OutboxItem
-
-from .factories import AccountFactory, ContactFactory, activity_item
+from integrations.outbox.models import OutboxItem
+from tests.factories import AccountFactory, ContactFactory, activity_item
 
 pytestmark = pytest.mark.django_db
 
