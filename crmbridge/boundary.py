@@ -4,9 +4,10 @@ Each is a 400 that names what is wrong; none reaches a view, a query or a 500.
 """
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
-from rest_framework.exceptions import ParseError
+from django.http import HttpResponseBadRequest
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
+from rest_framework.throttling import BaseThrottle
 
 NUL_MESSAGE = "Must not contain a NUL (0x00) character."
 SURROGATE_MESSAGE = "Must not contain a lone surrogate (U+D800 to U+DFFF)."
@@ -65,30 +66,44 @@ class BoundedJSONParser(JSONParser):
             raise ParseError("JSON parse error - nested too deeply.") from None
 
 
+def request_input_errors(request) -> dict:
+    """{parameter: [reason]} for query parameters with a NUL and a body over the size limit."""
+    errors = {}
+    for name, values in request.GET.lists():
+        problem = text_problem(name) or next(filter(None, map(text_problem, values)), "")
+        if problem:
+            errors[storable_copy(name)] = [problem]
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.MAX_REQUEST_BYTES:
+        errors["body"] = [f"The request body must be at most {settings.MAX_REQUEST_BYTES} bytes."]
+    return errors
+
+
+class InputBoundaryCheck(BaseThrottle):
+    """The API's side of the boundary. A throttle because that is DRF's one per-request hook
+    that runs for every view after authentication and permissions (an anonymous caller gets
+    its 401 first) and before the view reads any parameter or body."""
+
+    def allow_request(self, request, view):
+        errors = request_input_errors(request._request)
+        if errors:
+            raise ValidationError(errors)
+        return True
+
+
 class InputBoundaryMiddleware:
-    """Refuses a NUL in any query parameter and a body over MAX_REQUEST_BYTES with a 400
-    naming the parameter (JSON under /api/, plain text elsewhere)."""
+    """The same checks for everything outside the API (the admin, its autocomplete, custom
+    pages): a 400 in plain text naming the parameter."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        errors = {}
-        for name, values in request.GET.lists():
-            problem = text_problem(name) or next(filter(None, map(text_problem, values)), "")
-            if problem:
-                errors[storable_copy(name)] = [problem]
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > settings.MAX_REQUEST_BYTES:
-            errors["body"] = [
-                f"The request body must be at most {settings.MAX_REQUEST_BYTES} bytes."
-            ]
+        errors = {} if request.path.startswith("/api/") else request_input_errors(request)
         if not errors:
             return self.get_response(request)
-        if request.path.startswith("/api/"):
-            return JsonResponse(errors, status=400)
         lines = [f"{name}: {' '.join(reasons)}" for name, reasons in errors.items()]
         return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -214,6 +214,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Not a rate limit: refuses NUL query parameters and oversized bodies (crmbridge/boundary.py).
+    "DEFAULT_THROTTLE_CLASSES": ["crmbridge.boundary.InputBoundaryCheck"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
