@@ -229,6 +229,8 @@ def items_for(args, rng, rep, count, prefix, mix=None):
                 mix["internal"] = mix.get("internal", 0) + 1
         for _ in range(rng.choice([1, 2, 2, 3])):
             kind, person = external_participant(args, rng, n)
+            if any(p["email"] == person["email"] for p in participants):
+                continue
             participants.append(person)
             if mix is not None:
                 mix[kind] = mix.get(kind, 0) + 1
