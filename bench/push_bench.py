@@ -80,8 +80,9 @@ def main():
     from django.db import connection, transaction
 
     from accounts.models import Account, Contact, new_crmbridge_id
-    from integrations.models import OutboxItem
-    from integrations.sync.outbox import outbox_enqueue_many, outbox_reference
+    from integrations.outbox.models import OutboxItem
+    from integrations.outbox.payloads import outbox_reference
+    from integrations.outbox.services import outbox_enqueue_many
     from integrations.sync.push import EXTERNAL_ID, outbox_push
 
     print(f"database: {connection.vendor}")

@@ -38,10 +38,12 @@ def rows_update_values(*, model, fields: list[str], rows: list[tuple]) -> int:
                     f.get_db_prep_save(value, connection)
                     for f, value in zip(columns, values, strict=True)
                 )
+            value_rows = ", ".join([marks] * len(chunk))
+            pk_column = f"{table}.{qn(pk_field.column)}"
+            # Table and column names come from the model, quoted; every value is a parameter.
+            sql = f"UPDATE {table} SET {assignments} FROM (VALUES {value_rows}) AS v WHERE "  # noqa: S608
             cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([marks] * len(chunk))})"
-                f" AS v WHERE {table}.{qn(pk_field.column)} = {_typed('v.column1', pk_field, connection)}",
-                params,
+                f"{sql}{pk_column} = {_typed('v.column1', pk_field, connection)}", params
             )
             updated += cursor.rowcount
     return updated

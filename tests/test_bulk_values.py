@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from crmbridge.bulk import rows_update_values
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 
 pytestmark = pytest.mark.django_db
 
