@@ -7,7 +7,6 @@ Opportunities, Global Settings), then one insert for the activities and one for 
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -15,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
@@ -25,6 +24,7 @@ from crmbridge.roles import ADMIN, has_role
 from crmbridge.transactions import atomic_with_retry
 
 from . import matching
+from .addresses import normalise_email
 from .contacts import contacts_process
 from .models import Activity, Participant
 
@@ -63,20 +63,6 @@ class IngestResult:
     status: str  # created | existing | rejected
     activity: Activity | None = None
     errors: dict = field(default_factory=dict)
-
-
-def normalise_email(value) -> str:
-    """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
-    if not isinstance(value, str) or not value.strip():
-        raise EmailNotValidError("An e-mail address is required.")
-    if problem := text_problem(value):
-        raise EmailNotValidError(problem)
-    return _normalise_email(value.strip())
-
-
-@lru_cache(maxsize=65536)
-def _normalise_email(value: str) -> str:
-    return validate_email(value, check_deliverability=False).normalized
 
 
 def _text(raw, name, *, max_length, required=False, default=""):
