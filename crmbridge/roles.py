@@ -31,6 +31,8 @@ REP_PERMISSIONS = (
 ADMIN_ONLY_MODELS = {
     ("crmbridge", "configurationprofile"),
     ("crmbridge", "profilemembership"),
+    ("crmbridge", "salesforceconnection"),
+    ("crmbridge", "historicalsalesforceconnection"),
 }
 
 

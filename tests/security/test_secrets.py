@@ -76,7 +76,7 @@ def test_the_salesforce_password_and_token_appear_on_no_admin_page(
         return next((pk for prefix, pk in ids.items() if name.startswith(prefix)), 1)
 
     # "Test connection" first, so that the connection page has a live client to describe.
-    tested = client.post("/admin/integrations/outboxitem/connection/", follow=True)
+    tested = client.post("/admin/crmbridge/salesforceconnection/test/", follow=True)
     assert tested.status_code == 200
     assert "connected" in tested.content.decode()
     pages = 0
@@ -98,7 +98,7 @@ def test_a_failed_salesforce_login_shows_and_logs_no_secret(
     caplog.set_level(logging.DEBUG)
     client.force_login(role_users[ADMIN])
 
-    page = client.post("/admin/integrations/outboxitem/connection/", follow=True)
+    page = client.post("/admin/crmbridge/salesforceconnection/test/", follow=True)
 
     text = page.content.decode()
     assert "login failed" in text.lower()
