@@ -79,7 +79,7 @@ class SalesforceConnectionForm(forms.ModelForm):
             self.initial[name] = ""
         for name in set_by_environment() & set(self.fields):
             self.fields[name].disabled = True
-            self.fields[name].help_text = "Set by the server's environment, which wins."
+            self.fields[name].help_text = "Set by the environment, which wins over this page."
 
     def clean_login_url(self):
         return validate_login_url(self.cleaned_data.get("login_url"))

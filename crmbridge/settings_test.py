@@ -23,3 +23,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # Tasks run inline (django-q2's sync mode) unless a test is marked real_broker.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# One fixed key for the test run (every process of it, a real django-q2 cluster included):
+# tests store Salesforce secrets, and pytest-django's DEBUG=False allows no derived key.
+if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
+    import base64
+    import hashlib
+
+    FIELD_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"crmbridge-test-suite").digest()).decode()
+    ]
