@@ -52,15 +52,24 @@ Command line: ``python -m sfemulator serve --port 8765 --data var/sforg.sqlite3
 ``python -m sfemulator seed --data var/sforg.sqlite3``.
 """
 
+from .app import EmulatorApp
+from .auth import ConnectedApp
 from .errors import ApiError
 from .faults import KINDS as FAULT_KINDS
 from .faults import Faults, Stats
 from .org import DEFAULT_API_LIMIT, DEFAULT_PASSWORD, DEFAULT_USERNAME, Org
 from .server import EmulatorServer, serve
 from .transport import EmulatorAdapter, LoopbackAdapter, emulator_session, loopback_session
+from .versions import DEFAULT_VERSION, VERSIONS
+
+Org.app_factory = EmulatorApp
+Org.session_factory = staticmethod(emulator_session)
 
 __all__ = [
     "DEFAULT_API_LIMIT",
+    "DEFAULT_VERSION",
+    "VERSIONS",
+    "ConnectedApp",
     "DEFAULT_PASSWORD",
     "DEFAULT_USERNAME",
     "FAULT_KINDS",

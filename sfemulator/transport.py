@@ -30,6 +30,8 @@ class EmulatorAdapter(BaseAdapter):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
+        elif not isinstance(body, bytes):  # a generator or file: sent chunked over a socket
+            body = b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in body)
         try:
             code, reason, headers, content = call_app(
                 self.app,

@@ -45,19 +45,8 @@ def api_as():
 @pytest.fixture
 def sf_org():
     """An empty emulated Salesforce org in memory, with the 4 LeadStatus values of a new org."""
-    from sfemulator.seed import LEAD_STATUSES
 
     org = sfemulator.Org(":memory:")
-    for label, converted, default, order in LEAD_STATUSES:
-        org.insert(
-            "LeadStatus",
-            {
-                "MasterLabel": label,
-                "IsConverted": converted,
-                "IsDefault": default,
-                "SortOrder": order,
-            },
-        )
     return org
 
 

@@ -205,19 +205,8 @@ def shared_sf_org(tmp_path):
     the test's thread see the same org (an in-memory org is one per connection)."""
     import sfemulator
     from integrations.salesforce import SalesforceClient, install_client
-    from sfemulator.seed import LEAD_STATUSES
 
     org = sfemulator.Org(str(tmp_path / "sforg.sqlite3"))
-    for label, converted, default, order in LEAD_STATUSES:
-        org.insert(
-            "LeadStatus",
-            {
-                "MasterLabel": label,
-                "IsConverted": converted,
-                "IsDefault": default,
-                "SortOrder": order,
-            },
-        )
     install_client(SalesforceClient.for_emulator(org, base_delay=0))
     yield org
     install_client(None)
