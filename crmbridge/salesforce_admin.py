@@ -143,7 +143,7 @@ class SalesforceConnectionAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _callback(self, request):
-        return request.build_absolute_uri(reverse("admin:crmbridge_salesforceconnection_callback"))
+        return request.build_absolute_uri(reverse("admin:salesforce_connection_callback"))
 
     # -- saving goes through the service ----------------------------------------------------------
     def save_model(self, request, obj, form, change):
@@ -170,7 +170,6 @@ class SalesforceConnectionAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
         view = self.admin_site.admin_view
         name = "crmbridge_salesforceconnection_"
         return [
-            path("callback/", view(self.callback_view), name=name + "callback"),
             path("disconnect/", view(self.disconnect_view), name=name + "disconnect"),
             path("test/", view(self.test_view), name=name + "test"),
             *super().get_urls(),

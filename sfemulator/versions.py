@@ -9,9 +9,9 @@ from __future__ import annotations
 from .errors import ApiError
 
 OLDEST = 31
-NEWEST = 66
+NEWEST = 68
 VERSIONS = [f"{n}.0" for n in range(OLDEST, NEWEST + 1)]
-DEFAULT_VERSION = "66.0"  # Spring '26, the newest version the org serves
+DEFAULT_VERSION = "68.0"  # Winter '27, the newest version the org serves
 LOGIN_REMOVED_FROM = 65.0
 
 

@@ -90,11 +90,12 @@ def test_csm_and_rep_can_neither_open_nor_post_the_connection_page(
     client, csm_user, rep_user, path
 ):
     SalesforceConnection.load()
-    url = (
-        reverse(f"admin:crmbridge_salesforceconnection_{path}", args=[1])
-        if path in ("change", "history")
-        else reverse(f"admin:crmbridge_salesforceconnection_{path}")
-    )
+    if path == "callback":
+        url = reverse("admin:salesforce_connection_callback")
+    elif path in ("change", "history"):
+        url = reverse(f"admin:crmbridge_salesforceconnection_{path}", args=[1])
+    else:
+        url = reverse(f"admin:crmbridge_salesforceconnection_{path}")
     for user in (csm_user, rep_user):
         client.force_login(user)
         assert client.get(url).status_code == 403, (user, path)
@@ -131,7 +132,7 @@ def test_a_callback_whose_state_does_not_match_changes_nothing(client, admin_mem
     SalesforceConnection.objects.create(pk=1, flow="web_server", consumer_key="k")
     client.force_login(admin_member)
     response = client.get(
-        reverse("admin:crmbridge_salesforceconnection_callback"),
+        reverse("admin:salesforce_connection_callback"),
         {"code": "aPrx-stolen", "state": "forged"},
         follow=True,
     )
