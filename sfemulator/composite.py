@@ -23,6 +23,8 @@ ROLLED_BACK = (
 
 def collections(app, method, rest, query, body_fn, version) -> Response:
     org = app.org
+    if len(rest) == 1 and method in ("GET", "POST"):
+        return _retrieve(org, rest[0], method, query, body_fn, version)
     if method == "DELETE" and not rest:
         id_list = [i for i in query.get("ids", "").split(",") if i]
         all_or_none = query.get("allOrNone", "false").lower() == "true"
@@ -109,6 +111,43 @@ def collections(app, method, rest, query, body_fn, version) -> Response:
 
         return Response(200, run_records(org, records, op, all_or_none))
     raise not_found()
+
+
+def _retrieve(org, sobject, method, query, body_fn, version) -> Response:
+    """Retrieve up to 2000 records of one type by id, with the fields asked for; an id that
+    finds no record gives null in its place."""
+    obj = _sobject(sobject)
+    if method == "GET":
+        id_list = [i for i in query.get("ids", "").split(",") if i]
+        fields = [f for f in query.get("fields", "").split(",") if f]
+    else:
+        body = body_fn() or {}
+        if not isinstance(body, dict):
+            raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be an object")
+        id_list, fields = body.get("ids"), body.get("fields")
+        if not all(
+            isinstance(v, list) and all(isinstance(i, str) for i in v) for v in (id_list, fields)
+        ):
+            raise ApiError(400, "JSON_PARSER_ERROR", "ids and fields must be lists of strings")
+    if not id_list or not fields:
+        raise ApiError(400, "MISSING_ARGUMENT", "ids and fields are required")
+    if len(id_list) > 2000:
+        raise ApiError(400, "EXCEEDED_ID_LIMIT", "a retrieve call accepts at most 2000 ids")
+    unknown = [f for f in fields if obj.field(f.strip()) is None]
+    if unknown:
+        raise ApiError(
+            400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {obj.name}"
+        )
+    out = []
+    with org.lock:
+        for rid in id_list:
+            try:
+                out.append(org.get(obj.name, rid, version, fields))
+            except ApiError as exc:
+                if exc.code not in ("NOT_FOUND", "MALFORMED_ID"):
+                    raise
+                out.append(None)
+    return Response(200, out)
 
 
 def run_records(org, items, op, all_or_none) -> list[dict]:

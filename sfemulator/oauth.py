@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
@@ -258,6 +259,9 @@ def _jwt_grant(org, req, form) -> Response:
     if not app.certificate:
         raise OAuthError("invalid_grant", "invalid assertion")
     audiences = [*STANDARD_AUDIENCES, req.base, "https://" + req.host]
+    aud = claims.get("aud")
+    if isinstance(aud, str) and re.fullmatch(r"https://[a-z0-9.-]+\.salesforce\.com", aud):
+        audiences.append(aud)  # a My Domain login URL: every salesforce.com host is this org
     try:
         claims = jwt.decode(
             assertion,

@@ -27,19 +27,45 @@ class OrgQueries:
                 if compiled.limit is not None:
                     n = min(n, compiled.limit)
                 return {"totalSize": n, "done": True, "records": []}
-            sql = f"SELECT t.pk FROM {compiled.from_sql} WHERE {compiled.where_sql}"
-            order = compiled.order_sql + (", " if compiled.order_sql else "") + "t.pk"
-            sql += f" ORDER BY {order}"
-            params = list(compiled.params)
-            if compiled.limit is not None or compiled.offset is not None:
-                sql += " LIMIT ? OFFSET ?"
-                params += [-1 if compiled.limit is None else compiled.limit, compiled.offset or 0]
-            pks = [r[0] for r in self.conn.execute(sql, params)]
+            if compiled.aggregates is not None:
+                return self._aggregate(compiled)
+            pks = self._select_pks(compiled)
             locator = ids.make_id("01g", next(self._cursor_seq))
             self._cursors[locator] = (compiled, pks, batch_size, include_deleted)
             if len(self._cursors) > 500:
                 self._cursors.pop(next(iter(self._cursors)))
             return self._page(locator, 0, version)
+
+    def _select_pks(self, compiled, extra_where: str = "", extra_params=()) -> list:
+        sql = f"SELECT t.pk FROM {compiled.from_sql} WHERE {compiled.where_sql}{extra_where}"
+        order = compiled.order_sql + (", " if compiled.order_sql else "") + "t.pk"
+        sql += f" ORDER BY {order}"
+        params = [*compiled.params, *extra_params]
+        if compiled.limit is not None or compiled.offset is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if compiled.limit is None else compiled.limit, compiled.offset or 0]
+        return [r[0] for r in self.conn.execute(sql, params)]
+
+    def _aggregate(self, compiled) -> dict:
+        """An aggregate query: one AggregateResult per group, all on one page."""
+        cols = compiled.aggregates
+        sql = f"SELECT {', '.join(c.sql for c in cols)} FROM {compiled.from_sql} "
+        sql += f"WHERE {compiled.where_sql}"
+        if compiled.group_sql:
+            sql += f" GROUP BY {', '.join(compiled.group_sql)}"
+        if compiled.order_sql:
+            sql += f" ORDER BY {compiled.order_sql}"
+        params = list(compiled.params)
+        if compiled.limit is not None or compiled.offset is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if compiled.limit is None else compiled.limit, compiled.offset or 0]
+        records = []
+        for row in self.conn.execute(sql, params):
+            rec = {"attributes": {"type": "AggregateResult"}}
+            for col, value in zip(cols, row, strict=True):
+                rec[col.name] = from_storage(col.field, value) if col.field else value
+            records.append(rec)
+        return {"totalSize": len(records), "done": True, "records": records}
 
     def query_more(self, locator: str, start: int, version=DEFAULT_VERSION) -> dict:
         with self.lock:
@@ -98,4 +124,31 @@ class OrgQueries:
                 parent[col.field.name] = from_storage(tfield, value) if tfield else None
                 rec[rel_name] = parent
             by_pk[row[0]] = rec
-        return [by_pk[pk] for pk in pks if pk in by_pk]
+        records = [by_pk[pk] for pk in pks if pk in by_pk]
+        for child in compiled.children:
+            self._attach_children(child, records, version)
+        return records
+
+    def _attach_children(self, child, records: list[dict], version: str) -> None:
+        """Fill each parent record's child relationship: null when it has no children, else a
+        query result of its own (a subquery's LIMIT applies per parent)."""
+        parent_ids = [r["attributes"]["url"].rsplit("/", 1)[1] for r in records]
+        sub = child.compiled
+        marks = ",".join("?" * len(parent_ids))
+        sql = f'SELECT t.pk, t."{child.fk}" FROM {sub.from_sql} WHERE {sub.where_sql} '
+        sql += f'AND t."{child.fk}" IN ({marks}) ORDER BY '
+        sql += sub.order_sql + (", " if sub.order_sql else "") + "t.pk"
+        per_parent: dict[str, list[int]] = {}
+        for pk, parent in self.conn.execute(sql, [*sub.params, *parent_ids]):
+            kept = per_parent.setdefault(parent, [])
+            if sub.limit is None or len(kept) < sub.limit:
+                kept.append(pk)
+        fetched = self._fetch(sub, [pk for kept in per_parent.values() for pk in kept], version)
+        by_pk = dict(zip([pk for kept in per_parent.values() for pk in kept], fetched, strict=True))
+        for rec, parent in zip(records, parent_ids, strict=True):
+            kept = per_parent.get(parent)
+            rec[child.name] = (
+                {"totalSize": len(kept), "done": True, "records": [by_pk[pk] for pk in kept]}
+                if kept
+                else None
+            )

@@ -22,9 +22,10 @@ from enum import StrEnum
 from urllib.parse import urlencode, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.login import SalesforceLogin
+
+from sfemulator.transport import loopback_session
 
 from .errors import PermanentError, TransientError
 
@@ -99,25 +100,9 @@ def login_domain(login_url: str) -> str:
     return host.removesuffix(".salesforce.com")
 
 
-class _SalesforceHostsToLoopback(HTTPAdapter):
-    """simple-salesforce builds ``https://{domain}.salesforce.com`` URLs; this sends them, and
-    the instance URLs the org answers with, as plain HTTP to an emulator on loopback."""
-
-    def __init__(self, base_url: str):
-        super().__init__()
-        self.base_url = base_url.rstrip("/")
-
-    def send(self, request, *args, **kwargs):
-        parts = urlsplit(request.url)
-        request.url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
-        return super().send(request, *args, **kwargs)
-
-
 def loopback_login_session(base_url: str) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # never send loopback traffic through an environment proxy
-    session.mount("https://", _SalesforceHostsToLoopback(base_url))
-    return session
+    """Every https:// URL simple-salesforce builds (login host, instance) goes to the emulator."""
+    return loopback_session(base_url, every_host=True)
 
 
 # -- web server flow with PKCE ------------------------------------------------------------------

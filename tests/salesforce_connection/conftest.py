@@ -12,7 +12,7 @@ from django.urls import reverse
 
 import sfemulator
 from integrations.salesforce import reset_client
-from integrations.sync.outbox import outbox_enqueue
+from integrations.outbox.services import outbox_enqueue
 
 CALLBACK = "http://testserver/admin/salesforce/connection/callback/"
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from crmbridge.models import SalesforceConnection
 from crmbridge.salesforce_connection import salesforce_connection_test, salesforce_connection_update
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 from integrations.salesforce import get_client
 from integrations.sync.services import sync_run_execute
 

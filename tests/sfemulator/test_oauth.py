@@ -501,3 +501,33 @@ def test_the_demo_org_has_the_demo_connected_app(org):
     app = org.connected_app(DEMO_CONSUMER_KEY)
     assert app.consumer_secret == DEMO_CONSUMER_SECRET
     assert app.callback_urls == [DEMO_CALLBACK_URL] and app.run_as == org.username
+
+
+def test_simple_salesforce_oauth_logins_over_a_socket(org, app):
+    private_pem, cert_pem = key_pair()
+    jwt_app = org.create_connected_app("server", certificate=cert_pem)
+    server = sfemulator.serve(org)
+    session = sfemulator.loopback_session(server.url, every_host=True)
+    try:
+        logins = [
+            SalesforceLogin(
+                username=org.username,
+                consumer_key=jwt_app.consumer_key,
+                privatekey=private_pem,
+                domain="acme.my",
+                session=session,
+            ),
+            SalesforceLogin(
+                consumer_key=app.consumer_key,
+                consumer_secret=app.consumer_secret,
+                domain="acme.my",
+                session=session,
+            ),
+        ]
+        for sid, instance in logins:
+            assert instance == server.url.removeprefix("http://")
+            sf = Salesforce(session_id=sid, instance=instance, session=session)
+            assert sf.query("SELECT COUNT() FROM User")["totalSize"] == 1
+    finally:
+        session.close()
+        server.stop()
