@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from simple_history.admin import SimpleHistoryAdmin
 
 from integrations.salesforce import PRODUCTION_LOGIN_URL, SANDBOX_LOGIN_URL, AuthFlow
@@ -55,6 +57,13 @@ def validate_login_url(value: str) -> str:
     )
 
 
+class WriteOnlyTextarea(forms.Textarea):
+    """Never renders a value, not even the one just typed into a form that was refused."""
+
+    def format_value(self, value):
+        return None
+
+
 class SalesforceConnectionForm(forms.ModelForm):
     """Secrets are write-only: the field is always empty, blank keeps the stored value."""
 
@@ -69,7 +78,7 @@ class SalesforceConnectionForm(forms.ModelForm):
         for name, label in WRITE_ONLY.items():
             kept = "A value is stored; leave blank to keep it." if getattr(stored, name) else ""
             widget = (
-                forms.Textarea(attrs={"rows": 4, "autocomplete": "off"})
+                WriteOnlyTextarea(attrs={"rows": 4, "autocomplete": "off"})
                 if name == "private_key"
                 else forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
             )
@@ -132,6 +141,11 @@ class SalesforceConnectionAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
                 + (f". Last problem: {obj.problem}" if obj.problem else "")
             )
         return obj.problem or "Not connected by the web server flow."
+
+    @method_decorator(sensitive_post_parameters(*WRITE_ONLY))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # An error e-mail about this request shows the secrets typed into the form as stars.
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {

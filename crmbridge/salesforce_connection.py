@@ -15,6 +15,7 @@ import secrets
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from integrations.salesforce import (
     AuthFlow,
@@ -76,6 +77,7 @@ def _row_config(row: SalesforceConnection) -> dict:
     return {k: v for k, v in config.items() if v}
 
 
+@sensitive_variables()
 def connection_config() -> dict:
     """The configuration get_client builds from: the stored row, with every environment
     variable that is set winning over it, and the callbacks that keep tokens."""
@@ -90,6 +92,7 @@ def connection_config() -> dict:
 
 
 # -- writes the client calls back -------------------------------------------------------------
+@sensitive_variables()
 def salesforce_tokens_keep(*, access_token: str, instance_url: str, refresh_token=None) -> None:
     """Keep a refreshed access token (and a rotated refresh token) for every process."""
     changes = {"access_token": access_token, "reconnect_required": False, "problem": ""}
@@ -111,6 +114,7 @@ def salesforce_reconnect_required(message: str) -> None:
 
 # -- the connection page's writes -----------------------------------------------------------
 @transaction.atomic
+@sensitive_variables()
 def salesforce_connection_update(*, changes: dict) -> SalesforceConnection:
     """Save the page's fields. A secret left blank keeps the stored one; a new flow, login URL
     or consumer key forgets the old connection's tokens."""
@@ -147,6 +151,7 @@ def salesforce_connect_start(*, redirect_uri: str) -> dict:
     return {"url": url, "state": state, "verifier": verifier}
 
 
+@sensitive_variables()
 def salesforce_connect_finish(*, code: str, verifier: str, redirect_uri: str) -> dict:
     """The code Salesforce sent back, for tokens; then one call to prove the connection
     (which also checks the API version). Returns {"ok", "message"}."""
@@ -206,6 +211,7 @@ def salesforce_connection_describe() -> dict:
     return {**info, "usage": usage}
 
 
+@sensitive_variables()
 def salesforce_disconnect() -> bool:
     """Revoke crmbridge's token at the org and forget every token. True when the org revoked
     it (False: it was unknown there already, or the org could not be reached)."""

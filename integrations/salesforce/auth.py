@@ -22,6 +22,7 @@ from enum import StrEnum
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 from simple_salesforce.login import SalesforceLogin
 
@@ -130,6 +131,7 @@ def authorize_url(
     return f"{login_url.rstrip('/')}/services/oauth2/authorize?{query}"
 
 
+@sensitive_variables()
 def _token_post(session: requests.Session, login_url: str, data: dict) -> dict:
     """POST to the org's token endpoint; Salesforce's OAuth errors become ours."""
     url = f"{login_url.rstrip('/')}/services/oauth2/token"
@@ -154,6 +156,7 @@ def _token_post(session: requests.Session, login_url: str, data: dict) -> dict:
     return body
 
 
+@sensitive_variables()
 def exchange_code(
     session: requests.Session, *, login_url: str, consumer_key: str, consumer_secret: str,
     code: str, code_verifier: str, redirect_uri: str,
@@ -172,6 +175,7 @@ def exchange_code(
     return _token_post(session, login_url, data)
 
 
+@sensitive_variables()
 def revoke(session: requests.Session, *, login_url: str, token: str) -> bool:
     """Revoke a token at the org (a refresh token takes its access tokens with it). False when
     the org did not know it (already revoked)."""
@@ -193,6 +197,7 @@ def refresh_login(
 ) -> Callable[[requests.Session], tuple[str, str]]:  # fmt: skip
     """A login function for the web server flow: a new access token from the refresh token."""
 
+    @sensitive_variables()
     def login(session):
         if not refresh_token:
             raise ReconnectRequired("crmbridge is not connected to Salesforce yet")
@@ -223,6 +228,7 @@ def jwt_login(
     # login.salesforce.com there, since its own URL is not a *.salesforce.com name.
     domain = "login" if is_loopback(login_url) else login_domain(login_url)
 
+    @sensitive_variables()
     def login(session):
         return SalesforceLogin(
             username=username,
@@ -247,6 +253,7 @@ def client_credentials_login(
             error_code="INVALID_LOGIN_URL",
         )
 
+    @sensitive_variables()
     def login(session):
         return SalesforceLogin(
             consumer_key=consumer_key,

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 
 import sfemulator
-from integrations.salesforce import reset_client
 from integrations.outbox.services import outbox_enqueue
+from integrations.salesforce import reset_client
 
 CALLBACK = "http://testserver/admin/salesforce/connection/callback/"
 
