@@ -1,5 +1,5 @@
-"""The one Salesforce client (with ``auth.py``, the only code in crmbridge that imports
-simple_salesforce).
+"""The one Salesforce client (with ``auth.py`` and ``errors.py``, the only code in crmbridge that
+imports simple_salesforce).
 
 It retries transient failures (5xx, dropped connections, timeouts, ``UNABLE_TO_LOCK_ROW``) with
 capped exponential backoff and a finite number of attempts, signs in again once when the session
@@ -25,10 +25,6 @@ from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
     SalesforceExpiredSession,
-    SalesforceGeneralError,
-    SalesforceMalformedRequest,
-    SalesforceMoreThanOneRecord,
-    SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
 from simple_salesforce.exceptions import SalesforceError as _SSError
@@ -45,7 +41,6 @@ from .auth import (
 )
 from .composite import CollectionCalls
 from .errors import (
-    TRANSIENT_CODES,
     BudgetExceeded,
     LimitExceeded,
     PermanentError,
@@ -53,6 +48,7 @@ from .errors import (
     TransientError,
     _Expired,
     first_error,
+    translate,
 )
 from .soap import convert_lead_envelope, parse_convert_response, soap_login_body
 
@@ -285,7 +281,7 @@ class SalesforceClient(CollectionCalls):
             except SalesforceExpiredSession:
                 raise _Expired() from None
             except _SSError as exc:
-                raise _translate(exc) from None
+                raise translate(exc) from None
 
         return self._call(what, wrapped, idempotent=idempotent)
 
@@ -483,23 +479,3 @@ class SalesforceClient(CollectionCalls):
             "message": f"connected: {daily.get('Remaining')} of {daily.get('Max')} daily API "
             "requests remaining",
         }
-
-
-# -- helpers ------------------------------------------------------------------------------------
-def _translate(exc: _SSError) -> SalesforceError:
-    code, message, fields = first_error(exc.content)
-    status = exc.status
-    if isinstance(exc, SalesforceRefusedRequest) and code == "REQUEST_LIMIT_EXCEEDED":
-        return LimitExceeded(message, error_code=code, status=status)
-    if isinstance(exc, SalesforceGeneralError) and (status or 0) >= 500:
-        return TransientError(message or f"HTTP {status}", error_code=code, status=status)
-    if code in TRANSIENT_CODES:
-        return TransientError(message, error_code=code, fields=fields, status=status)
-    if isinstance(exc, SalesforceMoreThanOneRecord):
-        return PermanentError(
-            f"more than one record matches: {exc.content}", error_code="MULTIPLE_CHOICES",
-            status=300,
-        )  # fmt: skip
-    if isinstance(exc, SalesforceResourceNotFound | SalesforceMalformedRequest):
-        return PermanentError(message, error_code=code or "NOT_FOUND", fields=fields, status=status)
-    return PermanentError(message, error_code=code, fields=fields, status=status)
