@@ -1,7 +1,8 @@
 """Demo users, one per role, and the order in which apps load their demo data.
 
 Each app may add demo data in `<app>/demo.py: load_demo(out)`; `manage.py demo_setup` calls them
-in DEMO_ORDER: the emulated org and its first pull, then rules, then domains, then activity.
+in DEMO_ORDER: the Salesforce connection, the emulated org and its first pull, then rules, then
+domains, then activity.
 """
 
 from django.contrib.auth import get_user_model
@@ -9,12 +10,7 @@ from django.contrib.auth.models import Group
 
 import sfemulator
 from integrations.salesforce import AuthFlow
-from sfemulator.seed import (
-    DEMO_APP_NAME,
-    DEMO_CALLBACK_URL,
-    DEMO_CONSUMER_KEY,
-    DEMO_CONSUMER_SECRET,
-)
+from sfemulator.seed import demo_connected_app
 
 from .models import ConfigurationProfile, ProfileMembership, SalesforceConnection
 from .roles import ADMIN, CSM, REP
@@ -62,23 +58,16 @@ def load_demo(out):
         return
     org = sfemulator.Org(path)
     try:
-        if org.connected_app(DEMO_CONSUMER_KEY) is None:  # the seed makes it too
-            org.create_connected_app(
-                DEMO_APP_NAME,
-                consumer_key=DEMO_CONSUMER_KEY,
-                consumer_secret=DEMO_CONSUMER_SECRET,
-                callback_urls=[DEMO_CALLBACK_URL],
-                run_as=org.username,
-            )
+        app = demo_connected_app(org)
     finally:
         org.close()
-    if SalesforceConnection.load().consumer_key != DEMO_CONSUMER_KEY:
+    if SalesforceConnection.load().consumer_key != app.consumer_key:
         salesforce_connection_update(
             changes={
                 "flow": AuthFlow.CLIENT_CREDENTIALS.value,
                 "login_url": DEMO_LOGIN_URL,
-                "consumer_key": DEMO_CONSUMER_KEY,
-                "consumer_secret": DEMO_CONSUMER_SECRET,
+                "consumer_key": app.consumer_key,
+                "consumer_secret": app.consumer_secret,
             }
         )
     out.write(f"  Salesforce: OAuth client credentials against the emulated org at {path}")

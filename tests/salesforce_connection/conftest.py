@@ -7,11 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from django.db import transaction
 from django.urls import reverse
 
 import sfemulator
-from integrations.outbox.services import outbox_enqueue
 from integrations.salesforce import reset_client
 
 CALLBACK = "http://testserver/admin/salesforce/connection/callback/"
@@ -103,12 +101,3 @@ def connect(client, admin_member, served, app, org):
         return client.get(back[len("http://testserver") :], follow=True)
 
     return run
-
-
-@pytest.fixture
-def enqueue(db):
-    def make(**kwargs):
-        with transaction.atomic():
-            return outbox_enqueue(**kwargs)
-
-    return make

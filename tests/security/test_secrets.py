@@ -57,6 +57,27 @@ def _assert_no_secret(text, where, secrets=SECRETS):
         assert secret not in text, f"a secret appears in {where}"
 
 
+def _admin_pages_without(client, admin_user, secrets):
+    """GET every page the admin site serves; none may show a secret. Returns how many opened."""
+    ids = {}
+    for model, model_admin in registered_models():
+        obj = model_admin.get_queryset(admin_request(admin_user)).order_by("pk").first()
+        ids[f"{model._meta.app_label}_{model._meta.model_name}_"] = obj.pk if obj else 1
+
+    def fill(name, argument):
+        return next((pk for prefix, pk in ids.items() if name.startswith(prefix)), 1)
+
+    pages = 0
+    for path, name in admin_url_paths(fill):
+        if name in ("logout", "salesforce_connection_callback"):
+            continue
+        response = client.get(path)
+        if response.status_code == 200 and hasattr(response, "content"):
+            _assert_no_secret(response.content.decode(errors="replace"), path, secrets)
+            pages += 1
+    return pages
+
+
 def _all_log_text(caplog):
     return "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
 
@@ -67,27 +88,11 @@ def test_the_salesforce_password_and_token_appear_on_no_admin_page(
     caplog.set_level(logging.DEBUG)
     admin_user = role_users[ADMIN]
     client.force_login(admin_user)
-    ids = {}
-    for model, model_admin in registered_models():
-        obj = model_admin.get_queryset(admin_request(admin_user)).order_by("pk").first()
-        ids[f"{model._meta.app_label}_{model._meta.model_name}_"] = obj.pk if obj else 1
-
-    def fill(name, argument):
-        return next((pk for prefix, pk in ids.items() if name.startswith(prefix)), 1)
-
     # "Test connection" first, so that the connection page has a live client to describe.
     tested = client.post("/admin/crmbridge/salesforceconnection/test/", follow=True)
     assert tested.status_code == 200
     assert "connected" in tested.content.decode()
-    pages = 0
-    for path, name in admin_url_paths(fill):
-        if name in ("logout",):
-            continue
-        response = client.get(path)
-        if response.status_code == 200 and hasattr(response, "content"):
-            _assert_no_secret(response.content.decode(errors="replace"), path)
-            pages += 1
-    assert pages > 30
+    assert _admin_pages_without(client, admin_user, SECRETS) > 30
     _assert_no_secret(_all_log_text(caplog), "the logs")
 
 
@@ -247,23 +252,7 @@ def test_oauth_secrets_appear_on_no_admin_page_api_response_log_line_or_error_em
     admin_user = role_users[ADMIN]
     client.force_login(admin_user)
     client.post("/admin/crmbridge/salesforceconnection/test/")
-    ids = {}
-    for model, model_admin in registered_models():
-        obj = model_admin.get_queryset(admin_request(admin_user)).order_by("pk").first()
-        ids[f"{model._meta.app_label}_{model._meta.model_name}_"] = obj.pk if obj else 1
-
-    def fill(name, argument):
-        return next((pk for prefix, pk in ids.items() if name.startswith(prefix)), 1)
-
-    pages = 0
-    for path, name in admin_url_paths(fill):
-        if name in ("logout", "salesforce_connection_callback"):
-            continue
-        response = client.get(path)
-        if response.status_code == 200 and hasattr(response, "content"):
-            _assert_no_secret(response.content.decode(errors="replace"), path, oauth_connection)
-            pages += 1
-    assert pages > 30
+    assert _admin_pages_without(client, admin_user, oauth_connection) > 30
     api = api_as(admin_user)
     for path in ROUTES:
         _assert_no_secret(api.get(path).content.decode(errors="replace"), path, oauth_connection)
