@@ -18,7 +18,7 @@ from .salesforce_connection import environment, salesforce_connection_update
 
 # The embedded emulated org answers any host in this process; this one stands for its My Domain.
 DEMO_LOGIN_URL = "https://crmbridge-demo.my.salesforce.com"
-DEMO_ORDER = ["crmbridge", "sync", "classification", "accounts", "activities", "dialer"]
+DEMO_ORDER = ["crmbridge", "sync", "classification", "accounts", "activities", "dialer", "capture"]
 DEMO_DOMAIN = "crmbridge.example"
 DEMO_USERS = [
     # username, role, first name, last name

@@ -24,12 +24,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# One fixed key for the test run (every process of it, a real django-q2 cluster included):
-# tests store Salesforce secrets, and pytest-django's DEBUG=False allows no derived key.
-if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
-    import base64
-    import hashlib
+# Secrets at rest need a key; the suite has its own (never a production one).
+from .settings import FIELD_ENCRYPTION_KEYS  # noqa: E402
 
-    FIELD_ENCRYPTION_KEYS = [
-        base64.urlsafe_b64encode(hashlib.sha256(b"crmbridge-test-suite").digest()).decode()
-    ]
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["pn8yTqF4lqT7o1n2l0kq9m0hJbH2mJqk3sVQ6d3Yb1Q="]

@@ -13,13 +13,14 @@ from .faults import InjectedFault
 from .org import MultipleMatches, Org, _sobject, attributes
 from .schema import OBJECTS
 from .values import format_datetime, parse_datetime
+from .versions import DATA_PATH_RE
 from .web import STATUS_TEXT, Request, Response
 
 log = logging.getLogger(__name__)
 
-_VERSION_RE = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _SOAP_RE = re.compile(r"^/services/Soap/u/(\d+\.\d)(/.*)?$")
 _OAUTH_RE = re.compile(r"^/services/oauth2/(authorize|token|revoke|userinfo)/?$")
+_IDENTITY_RE = re.compile(r"^/id/([0-9A-Za-z]{18})/([0-9A-Za-z]{18})/?$")
 
 
 def endpoint_name(method: str, path: str) -> str:
@@ -27,7 +28,7 @@ def endpoint_name(method: str, path: str) -> str:
     m = _SOAP_RE.match(path)
     if m:
         return "POST soap"
-    m = _VERSION_RE.match(path)
+    m = DATA_PATH_RE.match(path)
     if not m:
         return f"{method} {path}"
     parts = [p for p in (m.group(2) or "").split("/") if p]
@@ -144,6 +145,9 @@ class EmulatorApp:
         m = _OAUTH_RE.match(req.path)
         if m:
             return oauth.handle(self, req, m.group(1))
+        m = _IDENTITY_RE.match(req.path)
+        if m and req.method == "GET":
+            return oauth.identity(self, req, m.group(1), m.group(2))
         m = _SOAP_RE.match(req.path)
         if m:
             return soap.handle(self, req, m.group(1))
@@ -151,7 +155,7 @@ class EmulatorApp:
             resp = Response(200, versions.listing())
             self._limit_header(resp)
             return resp
-        m = _VERSION_RE.match(req.path)
+        m = DATA_PATH_RE.match(req.path)
         if not m:
             raise not_found()
         version = m.group(1)

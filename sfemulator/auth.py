@@ -232,6 +232,15 @@ class OrgAuth:
             self.conn.execute("DELETE FROM _token WHERE token = ? OR parent = ?", (token, token))
         return True
 
+    def revoke_app_tokens(self, consumer_key: str | None = None) -> int:
+        """What an admin's "Revoke" in Setup does: every refresh and access token of one
+        connected app (or of every app) stops working. Returns how many were revoked."""
+        with self.lock:
+            where = "consumer_key = ?" if consumer_key else "consumer_key IS NOT NULL"
+            args = (consumer_key,) if consumer_key else ()
+            cur = self.conn.execute(f"DELETE FROM _token WHERE {where}", args)
+        return cur.rowcount
+
     # -- sessions (what REST and SOAP calls carry) ---------------------------------------------
     def login(self, username: str, password: str) -> str | None:
         """SOAP login(): a session id for the API user's credentials, else None."""

@@ -10,9 +10,9 @@ from . import ids
 from .errors import ApiError, not_found
 from .org import MultipleMatches, _sobject, attributes
 from .schema import object_for_id
+from .versions import DATA_PATH_RE
 from .web import Response
 
-_VERSION_RE = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _REF_RE = re.compile(r"@\{([^}]+)\}")
 ROLLED_BACK = (
     "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -258,7 +258,7 @@ def composite(app, body: dict, version: str, headers) -> Response:
 
 def _sub_request(app, method, url, body, version, headers) -> Response:
     path, _, qs = url.partition("?")
-    m = _VERSION_RE.match(unquote(path))
+    m = DATA_PATH_RE.match(unquote(path))
     if not m:
         return Response(400, [{"errorCode": "INVALID_URL", "message": f"Bad url {url}"}])
     parts = [p for p in (m.group(2) or "").split("/") if p]

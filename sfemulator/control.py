@@ -8,7 +8,7 @@ from .web import Request, Response
 def control(org, req: Request) -> Response:
     what = req.path[len("/_emulator/") :].strip("/")
     data = req.json() if req.method in ("POST", "PUT") else None
-    data = data or {}
+    data = data if isinstance(data, dict) else {}
     if what == "stats":
         if req.method == "DELETE":
             org.stats.reset()
@@ -49,4 +49,12 @@ def control(org, req: Request) -> Response:
     if what == "sessions/expire" and req.method == "POST":
         org.expire_sessions()
         return Response(200, {"expired": True})
+    if what == "sessions/revoke" and req.method == "POST":
+        return Response(200, {"revoked": org.revoke_app_tokens(data.get("consumer_key"))})
+    if what == "sessions/lifetime" and req.method in ("POST", "PUT"):
+        try:
+            org.session_seconds = int(data["seconds"])
+        except (KeyError, TypeError, ValueError):
+            return Response(400, {"error": "seconds must be an integer"})
+        return Response(200, {"session_seconds": org.session_seconds})
     return Response(404, {"error": "unknown emulator control endpoint"})

@@ -334,16 +334,32 @@ def _revoke(org, req) -> Response:
     return Response(200, b"", "text/html;charset=UTF-8")
 
 
-def _userinfo(org, req) -> Response:
+def _bearer_user(org, req) -> tuple[dict | None, Response | None]:
+    """The user a Bearer access token stands for, or the 403 Salesforce answers instead."""
     auth = req.headers.get("authorization", "")
     if not auth.startswith(("Bearer ", "OAuth ")):
-        return Response(403, "Missing_OAuth_Token", "text/plain;charset=UTF-8")
+        return None, Response(403, "Missing_OAuth_Token", "text/plain;charset=UTF-8")
     found = org.token(auth.split(" ", 1)[1].strip(), "access")
     if found is None:
-        return Response(403, "Bad_OAuth_Token", "text/plain;charset=UTF-8")
-    user = org.get("User", found.user_id)
+        return None, Response(403, "Bad_OAuth_Token", "text/plain;charset=UTF-8")
+    return org.get("User", found.user_id), None
+
+
+def _urls(req, user) -> dict:
+    base = f"{req.base}/services/data/v{{version}}"  # Salesforce leaves {version} to the client
+    return {
+        "rest": base + "/",
+        "sobjects": base + "/sobjects/",
+        "query": base + "/query/",
+        "profile": f"{req.base}/{user['Id']}",
+    }
+
+
+def _userinfo(org, req) -> Response:
+    user, refused = _bearer_user(org, req)
+    if refused:
+        return refused
     first, _, last = (user["Name"] or "").rpartition(" ")
-    base = f"{req.base}/services/data/v{{version}}"
     return Response(
         200,
         {
@@ -365,11 +381,42 @@ def _userinfo(org, req) -> Response:
             "utcOffset": 0,
             "updated_at": user["LastModifiedDate"],
             "is_app_installed": True,
-            "urls": {
-                "rest": base + "/",
-                "sobjects": base + "/sobjects/",
-                "query": base + "/query/",
-                "profile": f"{req.base}/{user['Id']}",
-            },
+            "urls": _urls(req, user),
+        },
+    )
+
+
+def identity(app, req, org_id: str, user_id: str) -> Response:
+    """``GET /id/{orgId}/{userId}``: the identity URL a token response's ``id`` names."""
+    org = app.org
+    user, refused = _bearer_user(org, req)
+    if refused:
+        return refused
+    if org_id != org.org_id or user_id != user["Id"]:
+        return Response(403, "Bad_Id", "text/plain;charset=UTF-8")
+    first, _, last = (user["Name"] or "").rpartition(" ")
+    return Response(
+        200,
+        {
+            "id": f"{req.base}/id/{org.org_id}/{user['Id']}",
+            "asserted_user": True,
+            "user_id": user["Id"],
+            "organization_id": org.org_id,
+            "username": user["Username"],
+            "nick_name": (user["Username"] or "").split("@")[0],
+            "display_name": user["Name"],
+            "email": user["Email"],
+            "email_verified": True,
+            "first_name": first or None,
+            "last_name": last,
+            "timezone": "Europe/London",
+            "active": bool(user["IsActive"]),
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": 0,
+            "last_modified_date": user["LastModifiedDate"],
+            "is_app_installed": True,
+            "urls": _urls(req, user),
         },
     )

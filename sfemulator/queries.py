@@ -40,10 +40,7 @@ class OrgQueries:
         sql = f"SELECT t.pk FROM {compiled.from_sql} WHERE {compiled.where_sql}{extra_where}"
         order = compiled.order_sql + (", " if compiled.order_sql else "") + "t.pk"
         sql += f" ORDER BY {order}"
-        params = [*compiled.params, *extra_params]
-        if compiled.limit is not None or compiled.offset is not None:
-            sql += " LIMIT ? OFFSET ?"
-            params += [-1 if compiled.limit is None else compiled.limit, compiled.offset or 0]
+        sql, params = _paged(compiled, sql, [*compiled.params, *extra_params])
         return [r[0] for r in self.conn.execute(sql, params)]
 
     def _aggregate(self, compiled) -> dict:
@@ -55,10 +52,7 @@ class OrgQueries:
             sql += f" GROUP BY {', '.join(compiled.group_sql)}"
         if compiled.order_sql:
             sql += f" ORDER BY {compiled.order_sql}"
-        params = list(compiled.params)
-        if compiled.limit is not None or compiled.offset is not None:
-            sql += " LIMIT ? OFFSET ?"
-            params += [-1 if compiled.limit is None else compiled.limit, compiled.offset or 0]
+        sql, params = _paged(compiled, sql, list(compiled.params))
         records = []
         for row in self.conn.execute(sql, params):
             rec = {"attributes": {"type": "AggregateResult"}}
@@ -152,3 +146,11 @@ class OrgQueries:
                 if kept
                 else None
             )
+
+
+def _paged(compiled, sql: str, params: list) -> tuple[str, list]:
+    """The query's LIMIT and OFFSET, bound."""
+    if compiled.limit is None and compiled.offset is None:
+        return sql, params
+    limit = -1 if compiled.limit is None else compiled.limit
+    return sql + " LIMIT ? OFFSET ?", [*params, limit, compiled.offset or 0]

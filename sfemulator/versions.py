@@ -6,6 +6,8 @@ SOAP 500 ``UNSUPPORTED_API_VERSION``. SOAP ``login()`` is not available from 65.
 
 from __future__ import annotations
 
+import re
+
 from .errors import ApiError
 
 OLDEST = 31
@@ -13,6 +15,8 @@ NEWEST = 68
 VERSIONS = [f"{n}.0" for n in range(OLDEST, NEWEST + 1)]
 DEFAULT_VERSION = "68.0"  # Winter '27, the newest version the org serves
 LOGIN_REMOVED_FROM = 65.0
+#: ``/services/data/vNN.N/...``: the version and the rest of the path
+DATA_PATH_RE = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 
 
 def release_name(version: str) -> str:

@@ -3,7 +3,10 @@ from rest_framework.test import APIClient
 
 import sfemulator
 from crmbridge.roles import ADMIN, CSM, REP
-from tests.factories import UserFactory
+from tests.factories import SalesforceUserFactory, UserFactory
+
+# Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
 
 
 @pytest.fixture
@@ -25,6 +28,12 @@ def rep_user(db):
 @pytest.fixture
 def other_rep(db):
     return UserFactory(username="rita", role=REP)
+
+
+@pytest.fixture
+def rep_sf(rep_user):
+    """The rep's Salesforce User (same e-mail), linked."""
+    return SalesforceUserFactory(name="Rex Rep", user=rep_user)
 
 
 @pytest.fixture

@@ -171,16 +171,6 @@ def open_session(browser, live_server, request):
 
 
 # -- the world a journey needs, made through the product's own services -------------------------
-def account_make(*, name, website, sf_id):
-    """An Account as the mirror holds it after a pull, with its Website's domain indexed."""
-    from accounts.domain_services import account_domains_refresh
-    from accounts.models import Account
-
-    account = Account.objects.create(name=name, website=website, sf_id=sf_id)
-    account_domains_refresh(account=account)
-    return account
-
-
 def activity_send(*, owner, external_id, subject, emails, kind="email"):
     """An activity arriving through ingestion, as the API would hand it over."""
     from activities.services import activity_ingest

@@ -531,3 +531,62 @@ def test_simple_salesforce_oauth_logins_over_a_socket(org, app):
     finally:
         session.close()
         server.stop()
+
+
+def test_an_admin_can_revoke_an_apps_tokens_and_set_their_lifetime(way, app):
+    tokens, _, _ = web_server_flow(way, app)
+    other = way.org.create_connected_app("other", run_as=way.org.username)
+    kept = token(
+        way,
+        grant_type="client_credentials",
+        client_id=other.consumer_key,
+        client_secret=other.consumer_secret,
+    ).json()
+    r = way.session.post(
+        way.url("/_emulator/sessions/revoke"), json={"consumer_key": app.consumer_key}
+    )
+    assert r.status_code == 200 and r.json()["revoked"] == 2  # the refresh and access token
+    r = token(
+        way,
+        grant_type="refresh_token",
+        refresh_token=tokens["refresh_token"],
+        client_id=app.consumer_key,
+    )
+    assert r.json()["error"] == "invalid_grant"
+    assert sf_for(way, kept).query("SELECT COUNT() FROM User")["totalSize"] == 1
+    r = way.session.post(way.url("/_emulator/sessions/lifetime"), json={"seconds": 5})
+    assert r.json() == {"session_seconds": 5} and way.org.session_seconds == 5
+    assert way.session.post(way.url("/_emulator/sessions/lifetime"), json=[5]).status_code == 400
+
+
+def test_the_identity_url_of_a_token(way, app):
+    tokens, _, _ = web_server_flow(way, app)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    r = way.session.get(tokens["id"], headers=headers)
+    assert r.status_code == 200
+    assert r.json()["username"] == way.org.username and r.json()["id"] == tokens["id"]
+    assert way.session.get(tokens["id"]).text == "Missing_OAuth_Token"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("post", "/services/oauth2/token", {"grant_type": "authorization_code", "code": "\x00"}),
+        (
+            "post",
+            "/services/oauth2/token",
+            {"grant_type": sfemulator.oauth.JWT_BEARER, "assertion": "a." * 200_000},
+        ),
+        ("post", "/services/oauth2/token", b"grant_type=refresh_token&client_id=%ED%A0%80"),
+        ("post", "/services/oauth2/token", b"\xff\xfe\x00"),
+        ("get", "/services/oauth2/authorize", "client_id=%00&redirect_uri=%ED%A0%80&state=%00"),
+        ("post", "/services/oauth2/revoke", {"token": "\x00" * 10_000}),
+        ("get", "/services/oauth2/userinfo", None),
+    ],
+)
+def test_odd_input_never_breaks_the_oauth_endpoints(way, method, path, data):
+    kwargs = {"params": data} if method == "get" else {"data": data}
+    if isinstance(data, dict) and method == "post":
+        kwargs = {"data": {k: v.encode() for k, v in data.items()}}
+    r = getattr(way.session, method)(way.url(path), **kwargs)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crmbridge', '0002_roles_and_defaults'),
+        ('crmbridge', '0003_capture_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
