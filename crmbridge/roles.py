@@ -37,6 +37,8 @@ REP_PERMISSIONS = (
 ADMIN_ONLY_MODELS = {
     ("crmbridge", "configurationprofile"),
     ("crmbridge", "profilemembership"),
+    ("crmbridge", "salesforceconnection"),
+    ("crmbridge", "historicalsalesforceconnection"),
 }
 
 

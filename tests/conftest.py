@@ -68,3 +68,17 @@ def sf_client(sf_org):
     install_client(client)
     yield client
     install_client(None)
+
+
+@pytest.fixture
+def enqueue(db):
+    """enqueue(sobject=..., payload=..., crmbridge_id=..., ...) in its own transaction."""
+    from django.db import transaction
+
+    from integrations.outbox.services import outbox_enqueue
+
+    def make(**kwargs):
+        with transaction.atomic():
+            return outbox_enqueue(**kwargs)
+
+    return make
