@@ -26,7 +26,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("activities", "0005_participant_drop_plain_email_index"),
+        ("activities", "0006_meeting_end_organizer_response"),
     ]
 
     operations = [
