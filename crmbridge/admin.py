@@ -1,11 +1,20 @@
+from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import attention
-from .models import ConfigurationProfile, GlobalSettings, ProfileMembership
+from .models import (
+    REQUIRED_FIELD_CHOICES,
+    ConfigurationProfile,
+    GlobalSettings,
+    ProfileMembership,
+    is_domain_name,
+)
 from .roles import ADMIN, has_role
+from .services import normalise_domain_list
 
 
 class SingletonAdminMixin:
@@ -25,10 +34,79 @@ class SingletonAdminMixin:
         return redirect(reverse(url_name, args=[self.model.load().pk]))
 
 
+class DomainListField(forms.Field):
+    """A list of domains typed one per line (commas work too), each checked on its own."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 40, "spellcheck": "false"})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return list(value)
+        lines = (value or "").replace(",", "\n").splitlines()
+        return [line.strip() for line in lines]
+
+    def validate(self, value):
+        errors = [
+            forms.ValidationError(
+                "Line %(line)s: “%(item)s” is not a domain (write it like example.com).",
+                params={"line": number, "item": item},
+            )
+            for number, item in enumerate(value, start=1)
+            if item and not is_domain_name(normalise_domain_list([item])[0])
+        ]
+        if errors:
+            raise forms.ValidationError(errors)
+
+    def clean(self, value):
+        items = self.to_python(value)
+        self.validate(items)
+        return normalise_domain_list(items)
+
+
+class GlobalSettingsForm(forms.ModelForm):
+    required_contact_fields = forms.MultipleChoiceField(
+        choices=REQUIRED_FIELD_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Also required for a new Contact",
+        help_text="First name, last name and e-mail are always required.",
+    )
+    internal_domains = DomainListField(
+        required=False,
+        help_text="The company's own e-mail domains, one per line; their people are set aside.",
+    )
+    extra_personal_domains = DomainListField(
+        required=False,
+        help_text="One per line, besides the built-in list (gmail.com, outlook.com, ...); "
+        "never matched to an Account.",
+    )
+
+    class Meta:
+        model = GlobalSettings
+        fields = [
+            "contact_creation_enabled",
+            "create_as",
+            "required_contact_fields",
+            "auto_attribute_updates",
+            "internal_domains",
+            "extra_personal_domains",
+            "sync_interval_minutes",
+            "api_budget_percent",
+        ]
+
+    def clean_required_contact_fields(self):
+        chosen = set(self.cleaned_data["required_contact_fields"])
+        return [key for key, _ in REQUIRED_FIELD_CHOICES if key in chosen]
+
+
 @admin.register(GlobalSettings)
 class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
     """One row: the changelist goes straight to it; no add, no delete."""
 
+    form = GlobalSettingsForm
     fieldsets = [
         (
             "Contact creation",
@@ -81,8 +159,6 @@ class ConfigurationProfileAdmin(SimpleHistoryAdmin):
     inlines = [ProfileMembershipInline]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_members=Count("memberships"))
 
     @admin.display(description="members", ordering="_members")
