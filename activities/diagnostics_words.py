@@ -18,7 +18,9 @@ from .contacts import FIELD_LABELS
 
 QUESTIONS = {
     "creation_disabled_globally": "Is contact creation on for the whole organisation?",
-    "creation_disabled_on_profile": "Does the owner’s Configuration Profile allow contact creation?",
+    "creation_disabled_on_profile": (
+        "Does the owner’s Configuration Profile allow contact creation?"
+    ),
     "activity_unmatched": "Is the activity matched to an Account?",
     "domain_unmatched": "Does this person’s e-mail domain belong to an Account?",
     "missing_email": "Is the e-mail address valid?",
@@ -137,8 +139,7 @@ def _said_and_todo(check, match_rule) -> tuple[str, str]:
             return f"Yes: {detail.get('account', 'an Account')}.", ""
         if match_rule == _PERSONAL:
             return (
-                f"{domain} is a personal mail domain; crmbridge never matches those to an "
-                "Account.",
+                f"{domain} is a personal mail domain; crmbridge never matches those to an Account.",
                 "Nothing to fix: a personal address never becomes a Contact by itself.",
             )
         if match_rule == _AMBIGUOUS:
@@ -185,7 +186,8 @@ def check_in_words(check: dict, *, user=None, activity_id=None, match_rule="") -
 
 def failed_in_words(checks: list[dict], *, match_rule: str = "") -> str:
     """The failed checks as one clause: "the first name is not known and ..."."""
-    return reasons_sentence([short_reason(c, match_rule=match_rule) for c in checks if not c["passed"]])
+    failed = [short_reason(c, match_rule=match_rule) for c in checks if not c["passed"]]
+    return reasons_sentence(failed)
 
 
 def verdict(*, email: str, contact=None, lead=None, rows: list[dict]) -> str:
