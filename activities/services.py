@@ -7,7 +7,6 @@ Opportunities, Global Settings), then one insert for the activities and one for 
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -15,8 +14,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from email_validator import EmailNotValidError, validate_email
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
@@ -24,32 +21,13 @@ from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 
 from . import matching
+from .cleaning import ItemInvalid, activity_clean
 from .models import Activity, MatchEdit, Participant
 
 MAX_BULK = 1000
 REMATCH_DAYS = 90
 
 CREATED, EXISTING, REJECTED = "created", "existing", "rejected"
-KINDS = frozenset(Activity.Kind.values)
-ROLES = frozenset(Participant.Role.values)
-
-
-class ItemInvalid(Exception):
-    def __init__(self, errors: dict):
-        super().__init__(errors)
-        self.errors = errors
-
-
-@dataclass
-class CleanActivity:
-    source: str
-    external_id: str
-    kind: str
-    occurred_at: dt.datetime
-    owner_email: str
-    subject: str
-    body: str
-    participants: list  # of dicts: email, name, role, title, phone, country
 
 
 @dataclass
@@ -57,103 +35,6 @@ class IngestResult:
     status: str  # created | existing | rejected
     activity: Activity | None = None
     errors: dict = field(default_factory=dict)
-
-
-def normalise_email(value) -> str:
-    """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
-    if not isinstance(value, str) or not value.strip():
-        raise EmailNotValidError("An e-mail address is required.")
-    return _normalise_email(value.strip())
-
-
-@lru_cache(maxsize=65536)
-def _normalise_email(value: str) -> str:
-    return validate_email(value, check_deliverability=False).normalized
-
-
-def _text(raw, name, *, max_length, required=False, default=""):
-    value = raw.get(name, default)
-    if value is None:
-        value = default
-    if not isinstance(value, str):
-        raise ItemInvalid({name: ["Must be text."]})
-    if "\x00" in value:
-        raise ItemInvalid({name: ["Must not contain a NUL (0x00) character."]})
-    value = value.strip()
-    if required and not value:
-        raise ItemInvalid({name: ["This field is required."]})
-    if len(value) > max_length:
-        raise ItemInvalid({name: [f"At most {max_length} characters."]})
-    return value
-
-
-def activity_clean(raw, *, default_source="api") -> CleanActivity:
-    """Validate one incoming activity (a dict as the API and import take it)."""
-    if not isinstance(raw, dict):
-        raise ItemInvalid({"non_field_errors": ["Each activity must be a JSON object."]})
-    source = _text(raw, "source", max_length=40, default=default_source) or default_source
-    external_id = _text(raw, "external_id", max_length=255, required=True)
-    kind = _text(raw, "kind", max_length=10, required=True).lower()
-    if kind not in KINDS:
-        raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
-    when_text = _text(raw, "occurred_at", max_length=64, required=True)
-    try:
-        occurred_at = parse_datetime(when_text)
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None:
-        raise ItemInvalid({"occurred_at": [f"{when_text!r} is not an ISO 8601 date and time."]})
-    if timezone.is_naive(occurred_at):
-        occurred_at = timezone.make_aware(occurred_at, dt.UTC)
-    owner_text = _text(raw, "owner", max_length=254, required=True)
-    try:
-        owner_email = normalise_email(owner_text)
-    except EmailNotValidError as exc:
-        raise ItemInvalid(
-            {"owner": [f"{owner_text!r} is not a valid e-mail address: {exc}"]}
-        ) from None
-    subject = _text(raw, "subject", max_length=998)
-    body = raw.get("body") or ""
-    if not isinstance(body, str):
-        raise ItemInvalid({"body": ["Must be text."]})
-    if "\x00" in body:
-        raise ItemInvalid({"body": ["Must not contain a NUL (0x00) character."]})
-
-    people = raw.get("participants") or []
-    if not isinstance(people, list):
-        raise ItemInvalid({"participants": ["Must be a list."]})
-    participants, seen = [], set()
-    for person in people:
-        if not isinstance(person, dict):
-            raise ItemInvalid({"participants": ["Each participant must be an object."]})
-        address = person.get("email")
-        try:
-            email = normalise_email(address)
-        except EmailNotValidError as exc:
-            raise ItemInvalid(
-                {"participants": [f"{address!r} is not a valid e-mail address: {exc}"]}
-            ) from None
-        role = (person.get("role") or Participant.Role.TO).lower()
-        if role not in ROLES:
-            raise ItemInvalid(
-                {"participants": [f"{email}: role {role!r} is not one of from, to, cc, attendee."]}
-            )
-        if email.lower() in seen:
-            continue
-        seen.add(email.lower())
-        participants.append(
-            {
-                "email": email,
-                "name": _text(person, "name", max_length=255),
-                "role": role,
-                "title": _text(person, "title", max_length=128),
-                "phone": _text(person, "phone", max_length=40),
-                "country": _text(person, "country", max_length=80),
-            }
-        )
-    return CleanActivity(
-        source, external_id, kind, occurred_at, owner_email, subject, body, participants
-    )
 
 
 def _users_by_email(emails):

@@ -223,6 +223,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": "activities.models.Activity.Kind",
         "SyncRunKindEnum": "integrations.sync.models.SyncRun.Kind",
+        "MatchStatusEnum": "activities.models.Activity.MatchStatus",
     },
 }
 

@@ -1,0 +1,176 @@
+"""Validating one incoming activity (API, import, capture): the shape, the text limits, the
+addresses; every field's errors together. Pure: no database."""
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from email_validator import EmailNotValidError, validate_email
+
+from .models import Activity, Participant
+
+KINDS = frozenset(Activity.Kind.values)
+ROLES = frozenset(Participant.Role.values)
+
+
+class ItemInvalid(Exception):
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class CleanActivity:
+    source: str
+    external_id: str
+    kind: str
+    occurred_at: dt.datetime
+    owner_email: str
+    subject: str
+    body: str
+    participants: list  # of dicts: email, name, role, title, phone, country
+
+
+def normalise_email(value) -> str:
+    """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
+    if not isinstance(value, str) or not value.strip():
+        raise EmailNotValidError("An e-mail address is required.")
+    return _normalise_email(value.strip())
+
+
+@lru_cache(maxsize=65536)
+def _normalise_email(value: str) -> str:
+    return validate_email(value, check_deliverability=False).normalized
+
+
+def _text(raw, name, *, max_length, required=False, default=""):
+    value = raw.get(name, default)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise ItemInvalid({name: ["Must be text."]})
+    if "\x00" in value:
+        raise ItemInvalid({name: ["Must not contain a NUL (0x00) character."]})
+    value = value.strip()
+    if required and not value:
+        raise ItemInvalid({name: ["This field is required."]})
+    if len(value) > max_length:
+        raise ItemInvalid({name: [f"At most {max_length} characters."]})
+    return value
+
+
+def _kind(raw):
+    kind = _text(raw, "kind", max_length=10, required=True).lower()
+    if kind not in KINDS:
+        raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
+    return kind
+
+
+def _occurred_at(raw):
+    when_text = _text(raw, "occurred_at", max_length=64, required=True)
+    try:
+        occurred_at = parse_datetime(when_text)
+    except ValueError:
+        occurred_at = None
+    if occurred_at is None:
+        raise ItemInvalid({"occurred_at": [f"{when_text!r} is not an ISO 8601 date and time."]})
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at, dt.UTC)
+    return occurred_at
+
+
+def _owner_email(raw):
+    owner_text = _text(raw, "owner", max_length=254, required=True)
+    try:
+        return normalise_email(owner_text)
+    except EmailNotValidError as exc:
+        raise ItemInvalid(
+            {"owner": [f"{owner_text!r} is not a valid e-mail address: {exc}"]}
+        ) from None
+
+
+def _body(raw):
+    body = raw.get("body") or ""
+    if not isinstance(body, str):
+        raise ItemInvalid({"body": ["Must be text."]})
+    if "\x00" in body:
+        raise ItemInvalid({"body": ["Must not contain a NUL (0x00) character."]})
+    return body
+
+
+def _participant(person):
+    if not isinstance(person, dict):
+        raise ItemInvalid({"participants": ["Each participant must be an object."]})
+    address = person.get("email")
+    try:
+        email = normalise_email(address)
+    except EmailNotValidError as exc:
+        raise ItemInvalid(
+            {"participants": [f"{address!r} is not a valid e-mail address: {exc}"]}
+        ) from None
+    role = (person.get("role") or Participant.Role.TO).lower()
+    if role not in ROLES:
+        raise ItemInvalid(
+            {"participants": [f"{email}: role {role!r} is not one of from, to, cc, attendee."]}
+        )
+    fields = {"email": email, "role": role}
+    for name, max_length in (("name", 255), ("title", 128), ("phone", 40), ("country", 80)):
+        try:
+            fields[name] = _text(person, name, max_length=max_length)
+        except ItemInvalid as exc:
+            raise ItemInvalid(
+                {"participants": [f"{email}: {name}: {exc.errors[name][0]}"]}
+            ) from None
+    return fields
+
+
+def _participants(raw):
+    people = raw.get("participants") or []
+    if not isinstance(people, list):
+        raise ItemInvalid({"participants": ["Must be a list."]})
+    participants, seen, problems = [], set(), []
+    for person in people:
+        try:
+            fields = _participant(person)
+        except ItemInvalid as exc:
+            problems.extend(exc.errors["participants"])
+            continue
+        if fields["email"].lower() not in seen:
+            seen.add(fields["email"].lower())
+            participants.append(fields)
+    if problems:
+        raise ItemInvalid({"participants": problems})
+    return participants
+
+
+def activity_clean(raw, *, default_source="api") -> CleanActivity:
+    """Validate one incoming activity (a dict as the API and import take it); every field's
+    errors are reported together."""
+    if not isinstance(raw, dict):
+        raise ItemInvalid({"non_field_errors": ["Each activity must be a JSON object."]})
+    errors = {}
+
+    def take(read, *args, **kwargs):
+        try:
+            return read(*args, **kwargs)
+        except ItemInvalid as exc:
+            for name, reasons in exc.errors.items():
+                errors.setdefault(name, []).extend(reasons)
+            return None
+
+    source = take(_text, raw, "source", max_length=40, default=default_source) or default_source
+    cleaned = CleanActivity(
+        source=source,
+        external_id=take(_text, raw, "external_id", max_length=255, required=True),
+        kind=take(_kind, raw),
+        occurred_at=take(_occurred_at, raw),
+        owner_email=take(_owner_email, raw),
+        subject=take(_text, raw, "subject", max_length=998),
+        body=take(_body, raw),
+        participants=take(_participants, raw),
+    )
+    if errors:
+        raise ItemInvalid(errors)
+    return cleaned
