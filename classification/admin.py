@@ -393,15 +393,16 @@ def classification_attention(request):
                 level="error",
             )
         )
-    count = selectors.unclassified_count(dimension=Dimension.SENIORITY)
-    if count:
-        items.append(
-            attention.Attention(
-                "Contact titles without a seniority",
-                "Create rules for the most frequent ones.",
-                reverse("admin:classification_unclassified") + "?dimension=seniority",
-                level="info",
-                count=count,
+    for dimension, label in Dimension.choices:
+        titles, contacts = selectors.unclassified_summary(dimension=dimension)
+        if titles:
+            items.append(
+                attention.Attention(
+                    f"Contact titles without a {label.lower()}",
+                    f"{contacts:,} contacts wait for them; create rules for the most frequent.",
+                    reverse("admin:classification_unclassified") + f"?dimension={dimension}",
+                    level="info",
+                    count=titles,
+                )
             )
-        )
     return items
