@@ -1,5 +1,5 @@
-"""Validating one incoming activity (API, import, capture): the shape, the text limits, the
-addresses; every field's errors together. Pure: no database."""
+"""Validating one incoming activity (API, import, capture): the shape, the limits, the
+addresses; every field's errors reported together. Pure: no database."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -9,10 +9,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from email_validator import EmailNotValidError, validate_email
 
+from crmbridge.boundary import text_problem
+
 from .models import Activity, Participant
 
+MAX_PARTICIPANTS = 500
+MAX_BODY_CHARS = 100_000
 KINDS = frozenset(Activity.Kind.values)
 ROLES = frozenset(Participant.Role.values)
+RESPONSES = frozenset(Participant.Response.values)
 
 
 class ItemInvalid(Exception):
@@ -31,12 +36,15 @@ class CleanActivity:
     subject: str
     body: str
     participants: list  # of dicts: email, name, role, title, phone, country
+    ends_at: dt.datetime | None = None
 
 
 def normalise_email(value) -> str:
     """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
     if not isinstance(value, str) or not value.strip():
         raise EmailNotValidError("An e-mail address is required.")
+    if problem := text_problem(value):
+        raise EmailNotValidError(problem)
     return _normalise_email(value.strip())
 
 
@@ -51,8 +59,8 @@ def _text(raw, name, *, max_length, required=False, default=""):
         value = default
     if not isinstance(value, str):
         raise ItemInvalid({name: ["Must be text."]})
-    if "\x00" in value:
-        raise ItemInvalid({name: ["Must not contain a NUL (0x00) character."]})
+    if problem := text_problem(value):
+        raise ItemInvalid({name: [problem]})
     value = value.strip()
     if required and not value:
         raise ItemInvalid({name: ["This field is required."]})
@@ -61,24 +69,29 @@ def _text(raw, name, *, max_length, required=False, default=""):
     return value
 
 
+def _when(raw, name, *, required=False):
+    text = _text(raw, name, max_length=64, required=required)
+    if not text:
+        return None
+    try:
+        when = parse_datetime(text)
+    except ValueError:
+        when = None
+    if when is None:
+        raise ItemInvalid({name: [f"{text!r} is not an ISO 8601 date and time."]})
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, dt.UTC)
+    try:
+        return when.astimezone(dt.UTC)
+    except OverflowError:
+        raise ItemInvalid({name: [f"{text!r} is outside the years 1 to 9999 in UTC."]}) from None
+
+
 def _kind(raw):
     kind = _text(raw, "kind", max_length=10, required=True).lower()
     if kind not in KINDS:
         raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
     return kind
-
-
-def _occurred_at(raw):
-    when_text = _text(raw, "occurred_at", max_length=64, required=True)
-    try:
-        occurred_at = parse_datetime(when_text)
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None:
-        raise ItemInvalid({"occurred_at": [f"{when_text!r} is not an ISO 8601 date and time."]})
-    if timezone.is_naive(occurred_at):
-        occurred_at = timezone.make_aware(occurred_at, dt.UTC)
-    return occurred_at
 
 
 def _owner_email(raw):
@@ -95,8 +108,10 @@ def _body(raw):
     body = raw.get("body") or ""
     if not isinstance(body, str):
         raise ItemInvalid({"body": ["Must be text."]})
-    if "\x00" in body:
-        raise ItemInvalid({"body": ["Must not contain a NUL (0x00) character."]})
+    if len(body) > MAX_BODY_CHARS:
+        raise ItemInvalid({"body": [f"At most {MAX_BODY_CHARS} characters."]})
+    if problem := text_problem(body):
+        raise ItemInvalid({"body": [problem]})
     return body
 
 
@@ -112,10 +127,15 @@ def _participant(person):
         ) from None
     role = (person.get("role") or Participant.Role.TO).lower()
     if role not in ROLES:
+        allowed = ", ".join(Participant.Role.values)
+        raise ItemInvalid({"participants": [f"{email}: role {role!r} is not one of {allowed}."]})
+    response = (person.get("response") or "").lower()
+    if response not in RESPONSES:
+        allowed = ", ".join(sorted(RESPONSES - {""}))
         raise ItemInvalid(
-            {"participants": [f"{email}: role {role!r} is not one of from, to, cc, attendee."]}
+            {"participants": [f"{email}: response {response!r} is not one of {allowed}."]}
         )
-    fields = {"email": email, "role": role}
+    fields = {"email": email, "role": role, "response": response}
     for name, max_length in (("name", 255), ("title", 128), ("phone", 40), ("country", 80)):
         try:
             fields[name] = _text(person, name, max_length=max_length)
@@ -130,6 +150,8 @@ def _participants(raw):
     people = raw.get("participants") or []
     if not isinstance(people, list):
         raise ItemInvalid({"participants": ["Must be a list."]})
+    if len(people) > MAX_PARTICIPANTS:
+        raise ItemInvalid({"participants": [f"At most {MAX_PARTICIPANTS} per activity."]})
     participants, seen, problems = [], set(), []
     for person in people:
         try:
@@ -161,15 +183,20 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
             return None
 
     source = take(_text, raw, "source", max_length=40, default=default_source) or default_source
+    occurred_at = take(_when, raw, "occurred_at", required=True)
+    ends_at = take(_when, raw, "ends_at")
+    if ends_at is not None and occurred_at is not None and ends_at < occurred_at:
+        errors.setdefault("ends_at", []).append("Must not be before occurred_at.")
     cleaned = CleanActivity(
         source=source,
         external_id=take(_text, raw, "external_id", max_length=255, required=True),
         kind=take(_kind, raw),
-        occurred_at=take(_occurred_at, raw),
+        occurred_at=occurred_at,
         owner_email=take(_owner_email, raw),
         subject=take(_text, raw, "subject", max_length=998),
         body=take(_body, raw),
         participants=take(_participants, raw),
+        ends_at=ends_at,
     )
     if errors:
         raise ItemInvalid(errors)

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from .contacts import FIELD_LABELS
+from .decisions import FIELD_LABELS
 
 QUESTIONS = {
     "creation_disabled_globally": "Is contact creation on for the whole organisation?",

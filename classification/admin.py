@@ -11,11 +11,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from import_export.admin import ImportExportModelAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
 from crmbridge import attention
-from crmbridge.admin import SingletonAdminMixin
+from crmbridge.admin import HistoryAdmin, SingletonAdminMixin
 from crmbridge.roles import ADMIN, CSM, has_role
+from integrations.salesforce import SalesforceError
 
 from . import selectors, services
 from .models import (
@@ -81,7 +81,7 @@ def _explanation_rows(explanation):
 
 
 @admin.register(ClassificationRule)
-class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class ClassificationRuleAdmin(ImportExportModelAdmin, HistoryAdmin):
     resource_classes = [ClassificationRuleResource]
     form = ClassificationRuleForm
     change_list_template = "admin/classification/classificationrule/change_list.html"
@@ -153,11 +153,6 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
                 name="classification_unclassified",
             ),
             path("impact/", wrap(self.impact_view), name="classification_rule_impact"),
-            path(
-                "executive-engagement/",
-                wrap(self.executive_engagement_view),
-                name="classification_executive_engagement",
-            ),
         ] + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
@@ -266,37 +261,6 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/classification/unclassified.html", context)
 
-    def executive_engagement_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        from accounts.models import Account, Opportunity
-
-        found = selectors.executive_engaged()
-        accounts = Account.objects.in_bulk(list(found["accounts"]))
-        opportunities = Opportunity.objects.select_related("account").in_bulk(
-            list(found["opportunities"])
-        )
-
-        def rows(groups, objects):
-            out = [
-                {"object": objects.get(key), "count": entry["count"], "contacts": entry["contacts"]}
-                for key, entry in groups.items()
-                if objects.get(key) is not None
-            ]
-            return sorted(out, key=lambda r: (-r["count"], str(r["object"])))
-
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Executive engagement",
-            "since": found["since"],
-            "executive_values": found["executive_values"],
-            "account_rows": rows(found["accounts"], accounts),
-            "opportunity_rows": rows(found["opportunities"], opportunities),
-            "settings_url": reverse("admin:classification_classificationsettings_changelist"),
-        }
-        return TemplateResponse(request, "admin/classification/executive_engagement.html", context)
-
 
 @admin.register(ClassificationValue)
 class ClassificationValueAdmin(admin.ModelAdmin):
@@ -317,8 +281,6 @@ class ClassificationValueAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def refresh_view(self, request):
-        from integrations.salesforce import SalesforceError
-
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_add_permission(request):
@@ -336,7 +298,7 @@ class ClassificationValueAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClassificationSettings)
-class ClassificationSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
+class ClassificationSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
     fields = ["executive_seniorities", "engaged_days", "clear_unmatched"]
 
 

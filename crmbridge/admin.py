@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,7 +15,7 @@ from .models import (
     is_domain_name,
 )
 from .roles import ADMIN, has_role
-from .services import normalise_domain_list
+from .services import global_settings_update, normalise_domain_list
 
 
 class SingletonAdminMixin:
@@ -34,8 +35,20 @@ class SingletonAdminMixin:
         return redirect(reverse(url_name, args=[self.model.load().pk]))
 
 
-class DomainListField(forms.Field):
-    """A list of domains typed one per line (commas work too), each checked on its own."""
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin, with its revert page saving only for roles that may change
+    the row: the library checks view permission alone before saving a POSTed old version."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            obj = self.get_object(request, object_id)  # None for a deleted row: model-wide check
+            if not self.has_change_history_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class LineListField(forms.Field):
+    """A list typed one item per line (commas work too); blank lines are dropped."""
 
     widget = forms.Textarea(attrs={"rows": 4, "cols": 40, "spellcheck": "false"})
 
@@ -47,6 +60,15 @@ class DomainListField(forms.Field):
             return list(value)
         lines = (value or "").replace(",", "\n").splitlines()
         return [line.strip() for line in lines]
+
+    def clean(self, value):
+        items = self.to_python(value)
+        self.validate(items)
+        return [item for item in items if item]
+
+
+class DomainListField(LineListField):
+    """Domains one per line, each checked on its own and named with its line when wrong."""
 
     def validate(self, value):
         errors = [
@@ -84,6 +106,12 @@ class GlobalSettingsForm(forms.ModelForm):
         "never matched to an Account.",
     )
 
+    capture_exclusions = LineListField(
+        required=False,
+        help_text="One per line: addresses (jane@example.com) and domains (example.com) "
+        "capture skips.",
+    )
+
     class Meta:
         model = GlobalSettings
         fields = [
@@ -95,6 +123,9 @@ class GlobalSettingsForm(forms.ModelForm):
             "extra_personal_domains",
             "sync_interval_minutes",
             "api_budget_percent",
+            "capture_body",
+            "capture_body_chars",
+            "capture_exclusions",
         ]
 
     def clean_required_contact_fields(self):
@@ -103,7 +134,7 @@ class GlobalSettingsForm(forms.ModelForm):
 
 
 @admin.register(GlobalSettings)
-class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
+class GlobalSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
     """One row: the changelist goes straight to it; no add, no delete."""
 
     form = GlobalSettingsForm
@@ -121,6 +152,10 @@ class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
         ),
         ("Domains", {"fields": ["internal_domains", "extra_personal_domains"]}),
         ("Salesforce sync", {"fields": ["sync_interval_minutes", "api_budget_percent"]}),
+        (
+            "Mail and calendar capture",
+            {"fields": ["capture_body", "capture_body_chars", "capture_exclusions"]},
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -130,11 +165,9 @@ class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if "sync_interval_minutes" in form.changed_data:
-            from integrations.sync.schedule import sync_schedules_follow_settings
-
-            sync_schedules_follow_settings()  # the sync schedule follows the new interval
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        saved = global_settings_update(changes=changes, user=request.user)
+        obj.pk = saved.pk
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
@@ -152,7 +185,7 @@ class ProfileMembershipInline(admin.TabularInline):
 
 
 @admin.register(ConfigurationProfile)
-class ConfigurationProfileAdmin(SimpleHistoryAdmin):
+class ConfigurationProfileAdmin(HistoryAdmin):
     list_display = ["name", "contact_creation_enabled", "is_default", "member_count"]
     list_filter = ["contact_creation_enabled", "is_default"]
     search_fields = ["name"]

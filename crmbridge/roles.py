@@ -25,6 +25,12 @@ REP_PERMISSIONS = (
     "activities.view_contactdecision",
     "accounts.view_account",
     "accounts.view_opportunity",
+    # Their own mailbox and calendar sources (querysets show a rep only their own).
+    "capture.view_capturesource",
+    "capture.add_capturesource",
+    "capture.change_capturesource",
+    "capture.delete_capturesource",
+    "capture.view_capturerun",
 )
 
 # Models no role but Admin may even see, whatever the app rules above say.
@@ -49,9 +55,10 @@ def _permissions_for(role):
                 chosen.append(perm)
         return chosen
     codenames = [name.split(".", 1) for name in REP_PERMISSIONS]
+    rep_apps = {app for app, _ in codenames}
     return [
         perm
-        for perm in perms.filter(content_type__app_label__in=local_apps)
+        for perm in perms.filter(content_type__app_label__in=rep_apps)
         if [perm.content_type.app_label, perm.codename] in codenames
     ]
 

@@ -2,20 +2,27 @@
 
 `sync_run_request` queues a run (admin "Sync now", the API); `sync_run_execute` runs one (the
 django-q2 task, the management command, the demo). Two runs never overlap: the lock is a row
-whose `expires_at` a live run keeps pushing forward; a dead worker's lock expires and the next
-run takes it over (and marks the dead run failed).
+whose `expires_at` a live run keeps pushing forward, naming its holder (host and process); the
+next run takes over at once the lock of a process of its host that is gone, and otherwise when
+the lock expires (and marks the dead run failed).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import timedelta
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
+from accounts.services import contact_delete
 from crmbridge.models import GlobalSettings
+from integrations.salesforce import BudgetExceeded, LimitExceeded, SalesforceError, get_client
 
 from .models import SyncLock, SyncRun, SyncSettings
 from .pull import PullStopped, mirror_pull
@@ -29,8 +36,34 @@ LOCK_TTL = timedelta(minutes=15)
 
 
 # -- the lock ------------------------------------------------------------------------------------
+def _holder_is_gone(holder: str) -> bool:
+    """True when the holder (`host:pid:thread/started`, see worker_name) was a process on this
+    host that no longer runs (killed, crashed, a zombie). Unknown hosts are never presumed gone:
+    their lock is waited out until it expires."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:30] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
 def sync_lock_acquire(*, holder: str, run: SyncRun | None = None, now=None, ttl=LOCK_TTL) -> bool:
-    """Take the sync lock if it is free or expired. Returns False when a live run holds it."""
+    """Take the sync lock if it is free, expired, or held by a process of this host that is gone.
+    Returns False when a live run holds it. The take-over is one conditional UPDATE, so two
+    runs that both see a dead holder never both get the lock."""
     now = now or timezone.now()
     if not SyncLock.objects.filter(name=LOCK_NAME).exists():
         try:
@@ -38,23 +71,20 @@ def sync_lock_acquire(*, holder: str, run: SyncRun | None = None, now=None, ttl=
                 SyncLock.objects.create(name=LOCK_NAME)
         except IntegrityError:
             pass  # created by a concurrent run
-    stale = (
-        SyncLock.objects.filter(name=LOCK_NAME, expires_at__lt=now)
-        .exclude(run=None)
-        .values_list("run_id", flat=True)
-        .first()
-    )
+    current = SyncLock.objects.get(name=LOCK_NAME)
+    free = Q(expires_at__isnull=True) | Q(expires_at__lt=now)
+    if current.holder and _holder_is_gone(current.holder):
+        free |= Q(holder=current.holder, run_id=current.run_id)
     taken = (
         SyncLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .filter(free)
         .update(holder=holder[:64], run=run, expires_at=now + ttl)
     )
-    if taken and stale:
-        SyncRun.objects.filter(pk=stale, state=SyncRun.State.RUNNING).update(
+    if taken and current.run_id and current.expires_at:
+        SyncRun.objects.filter(pk=current.run_id, state=SyncRun.State.RUNNING).update(
             state=SyncRun.State.FAILED,
             finished_at=now,
-            message="The worker running this sync stopped (its lock expired); a later run "
-            "took over.",
+            message="The worker running this sync stopped; a later run took over.",
         )
     return bool(taken)
 
@@ -75,8 +105,6 @@ def sync_lock_release(*, holder: str) -> None:
 # -- runs ----------------------------------------------------------------------------------------
 def sync_run_request(*, kind=SyncRun.Kind.SYNC, trigger=SyncRun.Trigger.ADMIN, user=None):
     """Queue a run now ("Sync now", the API); the worker picks it up. Returns the queued run."""
-    from django_q.tasks import async_task
-
     run = SyncRun.objects.create(
         kind=kind,
         trigger=trigger,
@@ -134,13 +162,6 @@ def sync_run_execute(
     state, message = SyncRun.State.SUCCEEDED, ""
     runlog = RunLog(run, None, on_flush=heartbeat)
     try:
-        from integrations.salesforce import (
-            BudgetExceeded,
-            LimitExceeded,
-            SalesforceError,
-            get_client,
-        )
-
         client = client or get_client()
         client.budget_percent = GlobalSettings.load().api_budget_percent
         runlog.client = client
@@ -189,32 +210,11 @@ def sync_settings_update(*, changes: dict) -> SyncSettings:
     return obj
 
 
-def contact_deleted_locally(*, contact) -> bool:
-    """A Contact crmbridge created was deleted here: delete it in Salesforce too, when the sync
-    settings say so. Runs in the deleting transaction. Returns True when a delete was queued."""
-    from integrations.models import OutboxItem
-
-    from .outbox import outbox_enqueue
-
-    if not contact.created_by_crmbridge:
-        return False
-    if SyncSettings.load().on_local_contact_delete != SyncSettings.OnLocalContactDelete.DELETE:
-        return False
-    if contact.sf_id:
-        outbox_enqueue(
-            sobject="Contact",
-            sf_id=contact.sf_id,
-            payload={},
-            operation=OutboxItem.Operation.DELETE,
-        )
-        return True
-    if contact.crmbridge_id:
-        # Never pushed: what waits to create it need not be sent at all.
-        OutboxItem.objects.filter(
-            crmbridge_id=contact.crmbridge_id, state=OutboxItem.State.PENDING
-        ).update(
-            state=OutboxItem.State.SENT,
-            error_code="CANCELLED",
-            last_error="The Contact was deleted in crmbridge before it was pushed.",
-        )
-    return False
+def contact_delete_following_settings(*, contact) -> bool:
+    """Delete a Contact here; Salesforce follows when the sync settings say so and crmbridge
+    created it. Returns True when a Salesforce delete was queued."""
+    follow = (
+        contact.created_by_crmbridge
+        and SyncSettings.load().on_local_contact_delete == SyncSettings.OnLocalContactDelete.DELETE
+    )
+    return contact_delete(contact=contact, delete_in_salesforce=follow)

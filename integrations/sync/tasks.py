@@ -2,7 +2,11 @@
 
 import logging
 
+from integrations.outbox.models import OutboxItem
+from integrations.salesforce import get_client
+
 from .models import SyncRun
+from .pull import mirror_refresh
 from .services import sync_run_execute
 
 log = logging.getLogger(__name__)
@@ -28,8 +32,6 @@ def sync_scheduled():
 
 def sync_push_scheduled():
     """The push schedule: push the outbox between syncs (only when there is work)."""
-    from integrations.models import OutboxItem
-
     if not OutboxItem.objects.filter(state=OutboxItem.State.PENDING).exists():
         return "nothing to push"
     run = sync_run_execute(
@@ -42,3 +44,9 @@ def sync_push_soon():
     """New outbox work arrived a moment ago: push it."""
     run = sync_run_execute(kind=SyncRun.Kind.PUSH, trigger=SyncRun.Trigger.SOON, record_skips=False)
     return run.state if run else "skipped"
+
+
+def mirror_records_refresh(records):
+    """Records written in Salesforce outside the outbox (accounts.signals.mirror_records_stale)."""
+    runlog = mirror_refresh(client=get_client(), records=records)
+    return runlog.counts

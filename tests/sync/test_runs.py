@@ -8,10 +8,10 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from crmbridge.models import GlobalSettings
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.services import outbox_enqueue
 from integrations.sync import schedule as sched
 from integrations.sync.models import SyncLock, SyncRun
-from integrations.sync.outbox import outbox_enqueue
 from integrations.sync.services import (
     LOCK_TTL,
     sync_lock_acquire,
@@ -71,6 +71,9 @@ def test_an_interval_changed_in_the_admin_takes_effect(
         "extra_personal_domains": "",
         "sync_interval_minutes": "10",
         "api_budget_percent": "20",
+        "capture_body": "first",
+        "capture_body_chars": "2000",
+        "capture_exclusions": "[]",
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
