@@ -3,7 +3,7 @@ connects to Salesforce."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import DomainNameValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -27,10 +27,24 @@ def validate_required_fields(value):
         )
 
 
+_domain_name = DomainNameValidator()
+
+
+def is_domain_name(item: str) -> bool:
+    """A domain as written in the settings: `example.com`, `eu.example.co.uk` (no scheme, no @)."""
+    if not item or "." not in item:
+        return False
+    try:
+        _domain_name(item)
+    except ValidationError:
+        return False
+    return True
+
+
 def validate_domain_list(value):
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Give a list of domains.")
-    bad = [item for item in value if not item or " " in item or "." not in item or "@" in item]
+    bad = [item for item in value if not is_domain_name(item)]
     if bad:
         raise ValidationError(
             "Not a domain: %(bad)s (write it like example.com).", params={"bad": ", ".join(bad)}

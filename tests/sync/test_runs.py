@@ -67,9 +67,8 @@ def test_an_interval_changed_in_the_admin_takes_effect(
     data = {
         "contact_creation_enabled": "on",
         "create_as": "contact",
-        "required_contact_fields": "[]",
-        "internal_domains": "[]",
-        "extra_personal_domains": "[]",
+        "internal_domains": "",
+        "extra_personal_domains": "",
         "sync_interval_minutes": "10",
         "api_budget_percent": "20",
         "capture_body": "first",
