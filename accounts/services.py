@@ -27,6 +27,15 @@ CONTACT_ATTRIBUTE_FIELDS = {
     "department": "Department",
     "seniority": "Seniority__c",
 }
+# mirror field -> Salesforce field, for what a person may edit on their own Contact.
+CONTACT_EDITABLE_FIELDS = {
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "email": "Email",
+    "title": "Title",
+    "phone": "Phone",
+    "country": "MailingCountry",
+}
 
 
 def _owner_fields(owner) -> dict:
@@ -174,6 +183,26 @@ def _write_target(record) -> dict:
     return {"crmbridge_id": record.crmbridge_id}
 
 
+def _contact_apply(contact: Contact, values: dict, fields: dict) -> dict:
+    """Set the non-blank values of `fields` (mirror -> Salesforce name) that differ, save them
+    and queue them for Salesforce. A blank never overwrites a value. Returns {field: old}."""
+    old_values, payload = {}, {}
+    for field, sf_field in fields.items():
+        new = values.get(field)
+        new = new.strip() if isinstance(new, str) else new
+        if not new or getattr(contact, field) == new:
+            continue
+        old_values[field] = getattr(contact, field)
+        setattr(contact, field, new)
+        payload[sf_field] = new
+    if not payload:
+        return {}
+    contact.save(update_fields=[*old_values, "local_modified_at"])
+    if contact.sf_id or contact.crmbridge_id:
+        outbox_enqueue(sobject="Contact", payload=payload, local=contact, **_write_target(contact))
+    return old_values
+
+
 @transaction.atomic
 def contact_update_attributes(*, contact: Contact, values: dict, activity=None) -> list:
     """Give `contact` the newer, non-empty title/phone/department/seniority in `values`.
@@ -181,30 +210,33 @@ def contact_update_attributes(*, contact: Contact, values: dict, activity=None) 
     queued for Salesforce. Returns the changes made."""
     from activities.models import ContactAttributeChange
 
-    changes = []
-    payload = {}
-    for field, sf_field in CONTACT_ATTRIBUTE_FIELDS.items():
-        new = values.get(field)
-        new = new.strip() if isinstance(new, str) else new
-        if not new:
-            continue
-        old = getattr(contact, field)
-        if old == new:
-            continue
-        setattr(contact, field, new)
-        payload[sf_field] = new
-        changes.append(
-            ContactAttributeChange(
-                contact=contact, activity=activity, field=field, old_value=old, new_value=new
-            )
+    old_values = _contact_apply(contact, values, CONTACT_ATTRIBUTE_FIELDS)
+    changes = [
+        ContactAttributeChange(
+            contact=contact,
+            activity=activity,
+            field=field,
+            old_value=old,
+            new_value=getattr(contact, field),
         )
-    if not changes:
-        return []
-    contact.save(update_fields=[c.field for c in changes] + ["local_modified_at"])
+        for field, old in old_values.items()
+    ]
     ContactAttributeChange.objects.bulk_create(changes)
-    if contact.sf_id or contact.crmbridge_id:
-        outbox_enqueue(sobject="Contact", payload=payload, local=contact, **_write_target(contact))
     return changes
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, values: dict) -> dict:
+    """Give `contact` the non-blank name, e-mail, title, phone and country in `values` (a
+    person's own edit, e.g. in their address book) and queue them for Salesforce. A blank never
+    overwrites a value. Returns {field: old value} of what changed."""
+    return _contact_apply(contact, values, CONTACT_EDITABLE_FIELDS)
+
+
+def contact_mark_deleted(*, contact: Contact) -> None:
+    """Mark the mirror row deleted (its deletion in Salesforce is queued by the caller)."""
+    Contact.objects.filter(pk=contact.pk).update(is_deleted=True)
+    contact.is_deleted = True
 
 
 def _ocr_write(role: OpportunityContactRole) -> dict:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.sync",
     "integrations.dialer",
+    "integrations.addressbooks",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,9 @@ import sfemulator
 from crmbridge.roles import ADMIN, CSM, REP
 from tests.factories import UserFactory
 
+# Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
+
 
 @pytest.fixture
 def admin_member(db):

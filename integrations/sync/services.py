@@ -192,14 +192,21 @@ def sync_settings_update(*, changes: dict) -> SyncSettings:
 def contact_deleted_locally(*, contact) -> bool:
     """A Contact crmbridge created was deleted here: delete it in Salesforce too, when the sync
     settings say so. Runs in the deleting transaction. Returns True when a delete was queued."""
-    from integrations.models import OutboxItem
-
-    from .outbox import outbox_enqueue
-
     if not contact.created_by_crmbridge:
         return False
     if SyncSettings.load().on_local_contact_delete != SyncSettings.OnLocalContactDelete.DELETE:
         return False
+    return contact_delete_in_salesforce(contact=contact)
+
+
+def contact_delete_in_salesforce(*, contact) -> bool:
+    """Queue the deletion of `contact` in Salesforce (or cancel its creation, when it was never
+    pushed). Runs in the transaction of the local deletion. Returns True when a delete was
+    queued."""
+    from integrations.models import OutboxItem
+
+    from .outbox import outbox_enqueue
+
     if contact.sf_id:
         outbox_enqueue(
             sobject="Contact",

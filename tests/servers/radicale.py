@@ -1,0 +1,109 @@
+"""Radicale (CalDAV + CardDAV) on a free port, storage in a temporary directory.
+
+Fixture API (registered for every test through tests/conftest.py `pytest_plugins`):
+
+    radicale          session-scoped RadicaleServer: .url ("http://127.0.0.1:PORT/"),
+                      .add_user(username=None, password=None) -> RadicaleUser
+    radicale_user     a fresh RadicaleUser per test (own principal, so tests never see each
+                      other's collections): .username, .password, .url (server root),
+                      .principal_url ("http://127.0.0.1:PORT/<username>/"),
+                      .collection_url(name) ("<principal_url><name>/")
+
+Outside pytest (benches): `with running_radicale() as server: user = server.add_user()`.
+Users live in a plain htpasswd file that Radicale re-reads on each login, so users can be
+added while it runs.
+"""
+
+import contextlib
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port, stop, wait_until_listening
+
+
+@dataclass(frozen=True)
+class RadicaleUser:
+    username: str
+    password: str
+    url: str
+
+    @property
+    def principal_url(self):
+        return f"{self.url}{self.username}/"
+
+    def collection_url(self, name):
+        return f"{self.principal_url}{name}/"
+
+
+class RadicaleServer:
+    def __init__(self, root: Path, port: int):
+        self.root = root
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/"
+        self.htpasswd = root / "users"
+        self.htpasswd.touch()
+        self._lock = threading.Lock()
+
+    def add_user(self, username=None, password=None):
+        username = username or f"rep-{secrets.token_hex(4)}"
+        password = password or secrets.token_urlsafe(12)
+        with self._lock, self.htpasswd.open("a") as users:
+            users.write(f"{username}:{password}\n")
+        return RadicaleUser(username=username, password=password, url=self.url)
+
+
+@contextlib.contextmanager
+def running_radicale():
+    with tempfile.TemporaryDirectory(prefix="radicale-") as tmp:
+        root = Path(tmp)
+        server = RadicaleServer(root, free_port())
+        log_path = root / "radicale.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "radicale",
+                    "--config",
+                    "",
+                    "--server-hosts",
+                    f"127.0.0.1:{server.port}",
+                    "--storage-filesystem-folder",
+                    str(root / "collections"),
+                    "--auth-type",
+                    "htpasswd",
+                    "--auth-htpasswd-filename",
+                    str(server.htpasswd),
+                    "--auth-htpasswd-encryption",
+                    "plain",
+                    "--rights-type",
+                    "owner_only",
+                    "--logging-level",
+                    "warning",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_until_listening(process, server.port, what="Radicale", log_path=log_path)
+            yield server
+        finally:
+            stop(process)
+
+
+@pytest.fixture(scope="session")
+def radicale():
+    with running_radicale() as server:
+        yield server
+
+
+@pytest.fixture
+def radicale_user(radicale):
+    return radicale.add_user()
