@@ -15,6 +15,8 @@ ROLES = (ADMIN, CSM, REP)
 
 # Apps whose every model a CSM may view (read-only elsewhere than classification).
 CSM_VIEW_APPS = ("crmbridge", "accounts", "activities", "integrations", "sync", "dialer")
+# Apps whose models a Rep may have some permissions on (REP_PERMISSIONS).
+REP_APPS = ("addressbooks",)
 # Apps a CSM may fully edit.
 CSM_EDIT_APPS = ("classification",)
 # A rep works their own activity feed; which rows are "their own" is enforced by querysets.
@@ -25,6 +27,12 @@ REP_PERMISSIONS = (
     "activities.view_contactdecision",
     "accounts.view_account",
     "accounts.view_opportunity",
+    # Their own CardDAV address books (querysets show a rep only theirs).
+    "addressbooks.view_addressbook",
+    "addressbooks.add_addressbook",
+    "addressbooks.change_addressbook",
+    "addressbooks.delete_addressbook",
+    "addressbooks.view_addressbookrun",
 )
 
 # Models no role but Admin may even see, whatever the app rules above say.
@@ -51,7 +59,7 @@ def _permissions_for(role):
     codenames = [name.split(".", 1) for name in REP_PERMISSIONS]
     return [
         perm
-        for perm in perms.filter(content_type__app_label__in=local_apps)
+        for perm in perms.filter(content_type__app_label__in=local_apps | set(REP_APPS))
         if [perm.content_type.app_label, perm.codename] in codenames
     ]
 

@@ -7,6 +7,7 @@ change on either side, and a conflict, is judged field by field.
 """
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 
 from accounts.models import Account, Contact
@@ -27,6 +28,7 @@ class AddressBook(models.Model):
     url = models.URLField(
         "server URL",
         max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
         help_text="The CardDAV server (its .well-known/carddav is followed) or the address "
         "book's own URL.",
     )
