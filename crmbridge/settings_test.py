@@ -23,3 +23,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # Tasks run inline (django-q2's sync mode) unless a test is marked real_broker.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Secrets at rest (address books, mailboxes) need a key; pytest-django turns DEBUG off, which
+# drops the development key. A fixed test-only key.
+FIELD_ENCRYPTION_KEYS = ["s6rg3fea722KjCU_aw3qaopvOD8lciwhyLmMbkIkCPo="]

@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 import requests
-from cryptography.fernet import Fernet
 from lxml import etree
 
 from accounts.models import Account, AccountDomain, SalesforceUser
@@ -65,12 +64,6 @@ class Phone:
     def delete(self, href):
         url = requests.compat.urljoin(self.collection_url, href)
         assert requests.delete(url, auth=self.auth).status_code in (200, 204)
-
-
-@pytest.fixture(autouse=True)
-def encryption_key(settings):
-    """Address-book secrets are stored encrypted: give the tests a key."""
-    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
 
 
 def vcard(*lines, version="3.0"):

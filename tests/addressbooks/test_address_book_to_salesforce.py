@@ -9,6 +9,18 @@ from integrations.sync.models import Conflict, SyncSettings
 from tests.addressbooks.conftest import vcard
 
 
+@pytest.fixture
+def jane_on_the_phone(sf_org, world, book, phone, sync_book, salesforce_sync):
+    """Jane, the rep's Contact in Salesforce, and her card on the rep's phone: (Id, href)."""
+    jane = sf_org.insert(
+        "Contact", {"LastName": "Doe", "Email": "jane@acme.com", "OwnerId": world["rep_id"]}
+    )
+    salesforce_sync()
+    sync_book(book)
+    href, _ = phone.card_with("jane@acme.com")
+    return jane, href
+
+
 def salesforce_contact(sf_org, email):
     (row,) = [c for c in sf_org.rows("Contact") if c["Email"] == email]
     return row
@@ -171,14 +183,9 @@ def test_a_conflict_goes_to_the_newer_change_and_is_recorded(
 
 @pytest.mark.django_db
 def test_a_deleted_card_is_put_back_when_salesforce_deletions_are_not_allowed(
-    sf_org, world, book, phone, sync_book, salesforce_sync
+    sf_org, book, phone, sync_book, salesforce_sync, jane_on_the_phone
 ):
-    jane = sf_org.insert(
-        "Contact", {"LastName": "Doe", "Email": "jane@acme.com", "OwnerId": world["rep_id"]}
-    )
-    salesforce_sync()
-    sync_book(book)
-    href, _ = phone.card_with("jane@acme.com")
+    jane, href = jane_on_the_phone
 
     phone.delete(href)
     run = sync_book(book)
@@ -191,17 +198,12 @@ def test_a_deleted_card_is_put_back_when_salesforce_deletions_are_not_allowed(
 
 @pytest.mark.django_db
 def test_a_deleted_card_deletes_the_contact_in_salesforce_when_the_setting_allows(
-    sf_org, world, book, phone, sync_book, salesforce_sync
+    sf_org, book, phone, sync_book, salesforce_sync, jane_on_the_phone
 ):
     settings = SyncSettings.load()
     settings.on_local_contact_delete = SyncSettings.OnLocalContactDelete.DELETE
     settings.save()
-    jane = sf_org.insert(
-        "Contact", {"LastName": "Doe", "Email": "jane@acme.com", "OwnerId": world["rep_id"]}
-    )
-    salesforce_sync()
-    sync_book(book)
-    href, _ = phone.card_with("jane@acme.com")
+    jane, href = jane_on_the_phone
 
     phone.delete(href)
     run = sync_book(book)
