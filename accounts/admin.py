@@ -6,8 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
 from crmbridge.roles import ADMIN, has_role
@@ -25,33 +24,6 @@ from .models import (
 from .orphans import orphans_link_to_suggested
 from .resources import AccountDomainResource
 from .selectors import account_suggestions_for_contacts
-
-
-def executive_engagement_html(entry, since):
-    """The "Executive Engaged" answer for one Account or Opportunity, as admin HTML."""
-    if not entry:
-        return format_html("None since {}", date_format(since, "DATE_FORMAT"))
-    people = format_html_join(
-        ", ", "{} ({})", ((c["name"], c["title"] or c["seniority"]) for c in entry["contacts"])
-    )
-    return format_html("{} since {}: {}", entry["count"], date_format(since, "DATE_FORMAT"), people)
-
-
-class ExecutiveEngagedMixin:
-    """Adds Executive Engaged (classification.selectors.executive_engaged) to a change page."""
-
-    readonly_fields = ["executive_engaged"]
-    engagement_of = ""  # "account" or "opportunity"
-
-    @admin.display(description="Executive Engaged")
-    def executive_engaged(self, obj):
-        from classification.selectors import executive_engaged
-
-        if obj is None or obj.pk is None:
-            return "-"
-        answer = executive_engaged(**{f"{self.engagement_of}_ids": [obj.pk]})
-        per_record = answer["accounts" if self.engagement_of == "account" else "opportunities"]
-        return executive_engagement_html(per_record.get(obj.pk), answer["since"])
 
 
 class MirrorAdmin(admin.ModelAdmin):
@@ -117,8 +89,7 @@ class AccountDomainInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(ExecutiveEngagedMixin, MirrorAdmin):
-    engagement_of = "account"
+class AccountAdmin(MirrorAdmin):
     list_display = ["name", "sf_id", "website", "owner", "domain_list", "feed_link"]
     list_select_related = ["owner"]
     search_fields = ["name", "=sf_id", "=domains__domain"]
@@ -239,8 +210,7 @@ class LeadAdmin(MirrorAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(ExecutiveEngagedMixin, MirrorAdmin):
-    engagement_of = "opportunity"
+class OpportunityAdmin(MirrorAdmin):
     list_display = ["name", "account", "stage_name", "close_date", "is_closed", "owner"]
     list_select_related = ["account", "owner"]
     search_fields = ["name", "=sf_id", "account__name"]

@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crmbridge.models import GlobalSettings
-from integrations.sync.outbox import outbox_enqueue
+from integrations.outbox.services import outbox_enqueue
 
 from .domains import is_internal_host, is_personal_domain, registered_domain, registered_domains
 from .models import Account, AccountDomain
+from .signals import account_domains_added
 
 
 def _desired_synced_domains(account) -> dict[str, str]:
@@ -29,7 +30,7 @@ def account_domains_refresh_many(*, accounts) -> dict[int, set[str]]:
     """Rebuild the Website/alternate AccountDomain rows of `accounts` from their fields.
 
     Domains added by an admin stay. Returns Account pk -> the domains it gained, so a caller can
-    re-match activity on them (activities.services.activities_rematch_for_domains).
+    announce them (accounts.signals.account_domains_added).
     """
     accounts = list(accounts)
     if not accounts:
@@ -103,12 +104,10 @@ def _alternate_domains_payload(account) -> str:
     return ", ".join(tokens)
 
 
-def _enqueue_rematch(domains):
-    from django_q.tasks import async_task
-
+def _announce_after_commit(domains):
     domains = sorted(set(domains))
     transaction.on_commit(
-        lambda: async_task("activities.tasks.activities_rematch_domains", domains)
+        lambda: account_domains_added.send(sender=AccountDomain, domains=domains, background=True)
     )
 
 
@@ -127,7 +126,7 @@ def account_domain_add(*, account: Account, domain: str, user=None) -> AccountDo
             payload={"Alternate_Domains__c": _alternate_domains_payload(account)},
             local=account,
         )
-    _enqueue_rematch([clean])
+    _announce_after_commit([clean])
     return row
 
 

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from integrations.sync.outbox import outbox_enqueue
+from integrations.outbox.services import outbox_enqueue
 
 from .models import Contact
 from .selectors import account_suggestions_for_contacts

@@ -2,10 +2,9 @@
 
 from collections import defaultdict
 
-from django.db.models import Q
 from django.db.models.functions import Lower
 
-from .domains import registered_domain
+from .domains import is_personal_domain, registered_domain
 from .models import Account, AccountDomain, Contact, Lead, Opportunity
 
 
@@ -109,17 +108,28 @@ def account_suggestions_for_contacts(*, contacts) -> dict[int, tuple[Account, st
     return suggestions
 
 
-def orphan_contacts():
-    """Contacts with no Account (not deleted), newest first."""
-    return Contact.objects.filter(account__isnull=True, is_deleted=False).order_by("-pk")
-
-
-def account_search(*, term, limit=20):
-    """Accounts whose name, Salesforce Id or domain matches `term` (for pickers)."""
-    term = (term or "").strip()
-    query = Account.objects.filter(is_deleted=False)
-    if term:
-        query = query.filter(
-            Q(name__icontains=term) | Q(sf_id=term) | Q(domains__domain=term.lower())
-        ).distinct()
-    return list(query.order_by("name")[:limit])
+def account_for_person(
+    *, addresses, company_name="", extra_personal=(), require_sf_id=False
+) -> Account | None:
+    """The Account a person belongs to: by the domain of their e-mail or website (`addresses`,
+    in order; personal mail domains never count), when exactly one Account has it; else by
+    company name (account_for_company_name). With `require_sf_id`, only Accounts Salesforce
+    knows count."""
+    domains = []
+    for value in addresses:
+        domain = registered_domain(str(value)) if value else None
+        if (
+            domain
+            and domain not in domains
+            and not is_personal_domain(domain, extra=extra_personal)
+        ):
+            domains.append(domain)
+    by_domain = accounts_for_domains(domains=domains) if domains else {}
+    for domain in domains:
+        accounts = [a for a in by_domain.get(domain, []) if a.sf_id or not require_sf_id]
+        if len(accounts) == 1:
+            return accounts[0]
+    account = account_for_company_name(name=str(company_name or ""))
+    if account is not None and (account.sf_id or not require_sf_id):
+        return account
+    return None

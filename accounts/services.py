@@ -1,63 +1,47 @@
 """Writes to the Salesforce mirror. Each write changes the mirror row and queues the matching
-Salesforce write in the outbox, in one transaction (see integrations.sync.outbox for the payload
-format). Keyword-only, `<entity>_<action>`.
+Salesforce write in the outbox, in one transaction (integrations.outbox.payloads describes the
+payload format). Keyword-only, `<entity>_<action>`.
 """
 
 from __future__ import annotations
 
-import datetime
+from django.db import transaction
 
-from django.db import IntegrityError, transaction
-
-from integrations.sync.outbox import (
-    CREATE_ONLY_KEY,
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.payloads import CREATE_ONLY_KEY, outbox_reference, owner_fields
+from integrations.outbox.services import (
+    outbox_create_once,
     outbox_enqueue,
     outbox_enqueue_many,
-    outbox_reference,
+    outbox_write_target,
+)
+from integrations.salesforce.objects import (
+    CONTACT,
+    CONTACT_ATTRIBUTE_FIELDS,
+    LEAD,
+    LEAD_SOURCE,
+    OPPORTUNITY_CONTACT_ROLE,
 )
 
 from .models import Contact, Lead, OpportunityContactRole, new_crmbridge_id
 
-LEAD_SOURCE = "crmbridge"
-
-# mirror field -> Salesforce field, for the attributes crmbridge may update on a Contact.
-CONTACT_ATTRIBUTE_FIELDS = {
-    "title": "Title",
-    "phone": "Phone",
-    "department": "Department",
-    "seniority": "Seniority__c",
-}
-# mirror field -> Salesforce field, for what a person may edit on their own Contact.
+_PERSON_FIELDS = ("first_name", "title", "phone", "country", "department", "seniority")
+# What a person may edit on their own Contact (mirror field -> Salesforce field).
 CONTACT_EDITABLE_FIELDS = {
-    "first_name": "FirstName",
-    "last_name": "LastName",
-    "email": "Email",
-    "title": "Title",
-    "phone": "Phone",
-    "country": "MailingCountry",
+    name: CONTACT.sf_field(name)
+    for name in ("first_name", "last_name", "email", "title", "phone", "country")
 }
-
-
-def _owner_fields(owner) -> dict:
-    return {"OwnerId": owner.sf_id} if owner is not None and owner.sf_id else {}
-
-
-def _set(payload: dict, key: str, value) -> None:
-    if value not in (None, ""):
-        payload[key] = value
 
 
 def _contact_write(contact: Contact) -> dict:
-    payload = {"LastName": contact.last_name, "Email": contact.email, "LeadSource": LEAD_SOURCE}
-    _set(payload, "FirstName", contact.first_name)
-    _set(payload, "Title", contact.title)
-    _set(payload, "Phone", contact.phone)
-    _set(payload, "MailingCountry", contact.country)
-    _set(payload, "Department", contact.department)
-    _set(payload, "Seniority__c", contact.seniority)
+    payload = CONTACT.to_salesforce(
+        {"last_name": contact.last_name, "email": contact.email, "lead_source": LEAD_SOURCE},
+        skip_blank=False,
+    )
+    payload.update(CONTACT.to_salesforce({n: getattr(contact, n) for n in _PERSON_FIELDS}))
     if contact.account is not None:
         payload["AccountId"] = outbox_reference(contact.account)
-    payload.update(_owner_fields(contact.owner))
+    payload.update(owner_fields(contact.owner))
     return {
         "sobject": "Contact",
         "payload": payload,
@@ -67,15 +51,13 @@ def _contact_write(contact: Contact) -> dict:
 
 
 def _lead_write(lead: Lead, department=None, seniority=None) -> dict:
-    payload = {"LastName": lead.last_name, "Email": lead.email, "Company": lead.company}
-    payload["LeadSource"] = LEAD_SOURCE
-    _set(payload, "FirstName", lead.first_name)
-    _set(payload, "Title", lead.title)
-    _set(payload, "Phone", lead.phone)
-    _set(payload, "Country", lead.country)
-    _set(payload, "Department", department)
-    _set(payload, "Seniority__c", seniority)
-    payload.update(_owner_fields(lead.owner))
+    required = {"last_name": lead.last_name, "email": lead.email, "company": lead.company}
+    payload = LEAD.to_salesforce({**required, "lead_source": LEAD_SOURCE}, skip_blank=False)
+    optional = {n: getattr(lead, n) for n in ("first_name", "title", "phone", "country")}
+    payload.update(
+        LEAD.to_salesforce({**optional, "department": department, "seniority": seniority})
+    )
+    payload.update(owner_fields(lead.owner))
     return {"sobject": "Lead", "payload": payload, "crmbridge_id": lead.crmbridge_id, "local": lead}
 
 
@@ -170,73 +152,47 @@ def leads_create_many(*, leads: list[Lead]) -> list[Lead]:
     return leads
 
 
-def lead_create(**fields) -> Lead:
-    """A new Lead (for organisations that create Leads); `company` is the Account's name.
-    Keyword arguments as lead_build."""
-    return leads_create_many(leads=[lead_build(**fields)])[0]
-
-
-def _write_target(record) -> dict:
-    """outbox_enqueue arguments that address an existing mirror record."""
-    if record.sf_id:
-        return {"sf_id": record.sf_id, "operation": "update"}
-    return {"crmbridge_id": record.crmbridge_id}
-
-
-def _contact_apply(contact: Contact, values: dict, fields: dict) -> dict:
+def _contact_apply(contact: Contact, values: dict, fields: dict) -> list[tuple]:
     """Set the non-blank values of `fields` (mirror -> Salesforce name) that differ, save them
-    and queue them for Salesforce. A blank never overwrites a value. Returns {field: old}."""
-    old_values, payload = {}, {}
+    and queue them for Salesforce. A blank never overwrites a value. Returns the changes made
+    as (field, old value, new value)."""
+    changes = []
+    payload = {}
     for field, sf_field in fields.items():
         new = values.get(field)
         new = new.strip() if isinstance(new, str) else new
-        if not new or getattr(contact, field) == new:
+        if not new:
             continue
-        old_values[field] = getattr(contact, field)
+        old = getattr(contact, field)
+        if old == new:
+            continue
         setattr(contact, field, new)
         payload[sf_field] = new
-    if not payload:
-        return {}
-    contact.save(update_fields=[*old_values, "local_modified_at"])
+        changes.append((field, old, new))
+    if not changes:
+        return []
+    contact.save(update_fields=[field for field, _, _ in changes] + ["local_modified_at"])
     if contact.sf_id or contact.crmbridge_id:
-        outbox_enqueue(sobject="Contact", payload=payload, local=contact, **_write_target(contact))
-    return old_values
-
-
-@transaction.atomic
-def contact_update_attributes(*, contact: Contact, values: dict, activity=None) -> list:
-    """Give `contact` the newer, non-empty title/phone/department/seniority in `values`.
-    A blank never overwrites a value. Each change is recorded (ContactAttributeChange) and
-    queued for Salesforce. Returns the changes made."""
-    from activities.models import ContactAttributeChange
-
-    old_values = _contact_apply(contact, values, CONTACT_ATTRIBUTE_FIELDS)
-    changes = [
-        ContactAttributeChange(
-            contact=contact,
-            activity=activity,
-            field=field,
-            old_value=old,
-            new_value=getattr(contact, field),
+        outbox_enqueue(
+            sobject="Contact", payload=payload, local=contact, **outbox_write_target(contact)
         )
-        for field, old in old_values.items()
-    ]
-    ContactAttributeChange.objects.bulk_create(changes)
     return changes
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, values: dict) -> dict:
+def contact_update_attributes(*, contact: Contact, values: dict) -> list[tuple]:
+    """Give `contact` the newer, non-empty title/phone/department/seniority in `values`.
+    A blank never overwrites a value. The change is queued for Salesforce. Returns the changes
+    made as (field, old value, new value)."""
+    return _contact_apply(contact, values, CONTACT_ATTRIBUTE_FIELDS)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, values: dict) -> list[tuple]:
     """Give `contact` the non-blank name, e-mail, title, phone and country in `values` (a
     person's own edit, e.g. in their address book) and queue them for Salesforce. A blank never
-    overwrites a value. Returns {field: old value} of what changed."""
+    overwrites a value. Returns the changes made as (field, old value, new value)."""
     return _contact_apply(contact, values, CONTACT_EDITABLE_FIELDS)
-
-
-def contact_mark_deleted(*, contact: Contact) -> None:
-    """Mark the mirror row deleted (its deletion in Salesforce is queued by the caller)."""
-    Contact.objects.filter(pk=contact.pk).update(is_deleted=True)
-    contact.is_deleted = True
 
 
 def _ocr_write(role: OpportunityContactRole) -> dict:
@@ -246,68 +202,11 @@ def _ocr_write(role: OpportunityContactRole) -> dict:
             "OpportunityId": outbox_reference(role.opportunity),
             "ContactId": outbox_reference(role.contact),
             # Salesforce never updates OpportunityId: a re-sent upsert leaves it out.
-            CREATE_ONLY_KEY: ["OpportunityId"],
+            CREATE_ONLY_KEY: list(OPPORTUNITY_CONTACT_ROLE.create_only),
         },
         "crmbridge_id": role.crmbridge_id,
         "local": role,
     }
-
-
-def _activity_log_build(*, activity, contact=None, lead=None):
-    from activities.models import ActivityLog
-
-    if (contact is None) == (lead is None):
-        raise ValueError("log an activity on exactly one Contact or Lead")
-    sobject = "Event" if activity.kind == "meeting" else "Task"
-    return ActivityLog(
-        activity=activity,
-        sobject=sobject,
-        contact=contact,
-        lead=lead,
-        crmbridge_id=new_crmbridge_id(),
-    )
-
-
-def _activity_log_write(log) -> dict:
-    activity = log.activity
-    if log.lead is not None:
-        who, what = log.lead, None
-    else:
-        who = log.contact
-        what = activity.opportunity or activity.account or log.contact.account
-    return {
-        "sobject": log.sobject,
-        "payload": _activity_payload(activity, log.sobject, who, what),
-        "crmbridge_id": log.crmbridge_id,
-        "local": log,
-    }
-
-
-def _create_many_once(model, rows, write, one_by_one) -> list:
-    """bulk_create `rows` and their outbox rows; if another transaction got one of them first
-    (a unique constraint), fall back to one savepoint per row and skip the duplicates."""
-    if not rows:
-        return []
-    try:
-        with transaction.atomic():
-            model.objects.bulk_create(rows, batch_size=500)
-            outbox_enqueue_many(writes=[write(r) for r in rows])
-        return rows
-    except IntegrityError:
-        for row in rows:
-            row.pk = None
-            row._state.adding = True
-        return [r for r in (one_by_one(r) for r in rows) if r is not None]
-
-
-def _save_once(row, write):
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-            outbox_enqueue(**write(row))
-    except IntegrityError:
-        return None
-    return row
 
 
 def opportunity_contact_roles_create_many(*, pairs) -> list[OpportunityContactRole]:
@@ -316,54 +215,30 @@ def opportunity_contact_roles_create_many(*, pairs) -> list[OpportunityContactRo
         OpportunityContactRole(crmbridge_id=new_crmbridge_id(), opportunity=o, contact=c)
         for o, c in pairs
     ]
-    return _create_many_once(
-        OpportunityContactRole, rows, _ocr_write, lambda r: _save_once(r, _ocr_write)
-    )
+    return outbox_create_once(model=OpportunityContactRole, rows=rows, write=_ocr_write)
 
 
-def opportunity_contact_role_create(*, opportunity, contact) -> OpportunityContactRole | None:
-    """Add `contact` to `opportunity`'s contact roles (once). Returns the new role, or None when
-    the contact already had one."""
-    made = opportunity_contact_roles_create_many(pairs=[(opportunity, contact)])
-    return made[0] if made else None
-
-
-def _activity_payload(activity, sobject: str, who, what) -> dict:
-    payload = {
-        "WhoId": outbox_reference(who),
-        "Subject": (activity.subject or activity.get_kind_display())[:255],
-        "ActivityDate": activity.occurred_at.date().isoformat(),
-    }
-    if what is not None:
-        payload["WhatId"] = outbox_reference(what)
-    payload.update(_owner_fields(activity.owner_sf_user))
-    if activity.body:
-        payload["Description"] = activity.body[:32000]
-    if sobject == "Task":
-        payload["Status"] = "Completed"
-    else:
-        start = activity.occurred_at.astimezone(datetime.UTC)
-        payload["StartDateTime"] = start.isoformat().replace("+00:00", "Z")
-        payload["EndDateTime"] = payload["StartDateTime"]
-    return payload
-
-
-def activity_logs_create_many(*, entries) -> list:
-    """Log activities on people: `entries` are (activity, contact, lead) with exactly one of
-    contact and lead. A Task for an e-mail or call, an Event for a meeting, with WhoId (the
-    person), WhatId (the Opportunity, else the Account; none for a Lead), subject, date and
-    owner. Once per activity and person: entries already logged are skipped. Returns the
-    ActivityLogs made."""
-    from activities.models import ActivityLog
-
-    rows = [_activity_log_build(activity=a, contact=c, lead=ld) for a, c, ld in entries]
-    return _create_many_once(
-        ActivityLog, rows, _activity_log_write, lambda r: _save_once(r, _activity_log_write)
-    )
-
-
-def activity_log(*, activity, contact: Contact | None = None, lead: Lead | None = None):
-    """Log `activity` on one person (see activity_logs_create_many). Returns the new
-    ActivityLog, or None when it was logged already."""
-    made = activity_logs_create_many(entries=[(activity, contact, lead)])
-    return made[0] if made else None
+@transaction.atomic
+def contact_delete(*, contact: Contact, delete_in_salesforce: bool) -> bool:
+    """Delete a Contact from the mirror; with `delete_in_salesforce`, Salesforce deletes it too
+    (or, never pushed yet, what waits to create it is cancelled). Returns True when a Salesforce
+    delete was queued."""
+    queued = False
+    if delete_in_salesforce and contact.sf_id:
+        outbox_enqueue(
+            sobject="Contact",
+            sf_id=contact.sf_id,
+            payload={},
+            operation=OutboxItem.Operation.DELETE,
+        )
+        queued = True
+    elif delete_in_salesforce and contact.crmbridge_id:
+        OutboxItem.objects.filter(
+            crmbridge_id=contact.crmbridge_id, state=OutboxItem.State.PENDING
+        ).update(
+            state=OutboxItem.State.SENT,
+            error_code="CANCELLED",
+            last_error="The Contact was deleted in crmbridge before it was pushed.",
+        )
+    contact.delete()
+    return queued

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 
+from accounts.admin import AccountAdmin, OpportunityAdmin
 from accounts.domains import is_personal_domain
 from accounts.models import Account, Opportunity
 from crmbridge import attention
@@ -26,6 +27,7 @@ from crmbridge.roles import ADMIN, REP, has_role
 
 from . import services
 from .admin_base import FeedRecordAdmin
+from .engagement import ExecutiveEngagedMixin, executive_engagement_view
 from .models import Activity, MatchEdit, Participant
 from .selectors import activities_visible_to
 
@@ -231,6 +233,11 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
                 wrap(self.edit_match_view),
                 name="activities_activity_edit_match",
             ),
+            path(
+                "executive-engagement/",
+                wrap(lambda request: executive_engagement_view(self, request)),
+                name="activities_executive_engagement",
+            ),
             *super().get_urls(),
         ]
 
@@ -362,3 +369,18 @@ class MatchEditAdmin(FeedRecordAdmin):
 
 
 from . import admin_diagnostics  # noqa: E402, F401  (contact decisions, "Why no Contact?")
+
+# Accounts and Opportunities show who of their executives took part in recent activity: the
+# mirror's admin, extended here where activity is known.
+admin.site.unregister(Account)
+admin.site.unregister(Opportunity)
+
+
+@admin.register(Account)
+class AccountWithEngagementAdmin(ExecutiveEngagedMixin, AccountAdmin):
+    engagement_of = "account"
+
+
+@admin.register(Opportunity)
+class OpportunityWithEngagementAdmin(ExecutiveEngagedMixin, OpportunityAdmin):
+    engagement_of = "opportunity"

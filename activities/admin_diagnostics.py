@@ -1,6 +1,7 @@
 """Admin: contact-creation decisions and the "Why no Contact?" page (same answer as the API)."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -38,8 +39,6 @@ class ContactDecisionAdmin(FeedRecordAdmin):
 
     def why_no_contact_view(self, request):
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         email = (request.GET.get("email") or "").strip()
         answer = contact_creation_diagnosis(email=email, user=request.user) if email else None

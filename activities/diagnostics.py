@@ -15,7 +15,7 @@ from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, CSM, has_role
 from crmbridge.selectors import profile_for_user
 
-from .contacts import evaluate_gates, sender_body
+from .decisions import evaluate_gates, sender_body
 from .models import ContactDecision, Participant
 from .names import person_details
 

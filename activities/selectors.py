@@ -1,5 +1,9 @@
 """Reads of activities."""
 
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+
+from crmbridge import charts
 from crmbridge.roles import ADMIN, CSM, REP, has_role
 
 from .models import Activity
@@ -24,3 +28,24 @@ def activity_rows_visible_to(*, user, query):
     if has_role(user, REP):
         return query.filter(activity__owner=user)
     return query.none()
+
+
+@charts.register(position=10)
+def activities_per_day_chart(*, days, since) -> charts.Chart:
+    rows = (
+        Activity.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            matched=Count("id", filter=Q(match_status=Activity.MatchStatus.MATCHED)),
+            unmatched=Count("id", filter=~Q(match_status=Activity.MatchStatus.MATCHED)),
+        )
+    )
+    per_day = {r["day"]: r for r in rows}
+    return charts.Chart(
+        "Activities per day",
+        [
+            ("matched", [per_day.get(d, {}).get("matched", 0) for d in days]),
+            ("unmatched", [per_day.get(d, {}).get("unmatched", 0) for d in days]),
+        ],
+    )

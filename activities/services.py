@@ -16,14 +16,17 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_q.tasks import async_task
 from email_validator import EmailNotValidError, validate_email
 
 from accounts import selectors as account_selectors
+from accounts.domain_services import account_domain_add
 from accounts.models import SalesforceUser
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 
 from . import matching
+from .contacts import contacts_process
 from .models import Activity, MatchEdit, Participant
 
 MAX_BULK = 1000
@@ -252,8 +255,6 @@ def _after_match(activities):
     Contact creation hooks in here: the issue-6 step (`activities.contacts.contacts_process(
     activities=activities)`) is to be called from this one place.
     """
-    from .contacts import contacts_process  # noqa: PLC0415 - contacts imports this app's models
-
     contacts_process(activities=activities)
 
 
@@ -444,6 +445,15 @@ def activities_rematch(*, activities) -> int:
     return len(changed)
 
 
+def activities_rematch_domains_announced(sender, *, domains, background=False, **kwargs) -> int:
+    """Accounts gained `domains` (accounts.signals.account_domains_added): re-match their recent
+    unmatched activity, in a task when the change came from a person's request."""
+    if background:
+        async_task("activities.tasks.activities_rematch_domains", list(domains))
+        return 0
+    return activities_rematch_for_domains(domains=domains)
+
+
 def activities_rematch_for_domains(*, domains, days=REMATCH_DAYS, chunk=500) -> int:
     """Re-match the unmatched (and ambiguous) activities of the last `days` days that have a
     participant on one of `domains`. Returns how many changed."""
@@ -494,8 +504,6 @@ def activity_match_edit(
 
     With `add_domain` (Admins only), the domain is also added to the Account.
     """
-    from accounts.domain_services import account_domain_add
-
     if opportunity is not None and (account is None or opportunity.account_id != account.pk):
         raise ValidationError({"opportunity": "Choose an Opportunity of the chosen Account."})
     if add_domain and not has_role(user, ADMIN):

@@ -67,7 +67,7 @@ def main():
     from activities.models import ActivityLog, ContactDecision
     from activities.services import activity_ingest_many
     from crmbridge.models import GlobalSettings
-    from integrations.models import OutboxItem
+    from integrations.outbox.models import OutboxItem
     from integrations.salesforce import SalesforceClient, install_client
     from integrations.sync.push import outbox_push
     from tests.factories import UserFactory

@@ -129,7 +129,7 @@ def run(args, env, tmp):
 
     import sfemulator
     from accounts.models import Account
-    from integrations.models import OutboxItem
+    from integrations.outbox.models import OutboxItem
     from integrations.salesforce import SalesforceClient
     from integrations.sync.models import SyncRun
     from integrations.sync.services import sync_run_execute
@@ -345,7 +345,7 @@ def verify(org, counts, args):
     from collections import Counter
 
     from activities.models import Activity
-    from integrations.models import OutboxItem
+    from integrations.outbox.models import OutboxItem
 
     print()
     print("verification (Salesforce = the emulated org's storage, mirror = crmbridge's database)")

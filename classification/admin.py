@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from crmbridge import attention
 from crmbridge.admin import SingletonAdminMixin
 from crmbridge.roles import ADMIN, CSM, has_role
+from integrations.salesforce import SalesforceError
 
 from . import selectors, services
 from .models import (
@@ -153,11 +154,6 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
                 name="classification_unclassified",
             ),
             path("impact/", wrap(self.impact_view), name="classification_rule_impact"),
-            path(
-                "executive-engagement/",
-                wrap(self.executive_engagement_view),
-                name="classification_executive_engagement",
-            ),
         ] + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
@@ -264,37 +260,6 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         }
         return TemplateResponse(request, "admin/classification/unclassified.html", context)
 
-    def executive_engagement_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        from accounts.models import Account, Opportunity
-
-        found = selectors.executive_engaged()
-        accounts = Account.objects.in_bulk(list(found["accounts"]))
-        opportunities = Opportunity.objects.select_related("account").in_bulk(
-            list(found["opportunities"])
-        )
-
-        def rows(groups, objects):
-            out = [
-                {"object": objects.get(key), "count": entry["count"], "contacts": entry["contacts"]}
-                for key, entry in groups.items()
-                if objects.get(key) is not None
-            ]
-            return sorted(out, key=lambda r: (-r["count"], str(r["object"])))
-
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Executive engagement",
-            "since": found["since"],
-            "executive_values": found["executive_values"],
-            "account_rows": rows(found["accounts"], accounts),
-            "opportunity_rows": rows(found["opportunities"], opportunities),
-            "settings_url": reverse("admin:classification_classificationsettings_changelist"),
-        }
-        return TemplateResponse(request, "admin/classification/executive_engagement.html", context)
-
 
 @admin.register(ClassificationValue)
 class ClassificationValueAdmin(admin.ModelAdmin):
@@ -315,8 +280,6 @@ class ClassificationValueAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def refresh_view(self, request):
-        from integrations.salesforce import SalesforceError
-
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_add_permission(request):

@@ -3,12 +3,11 @@
 from django.core import checks
 
 from .engine import load_rulepack, shadowed_rules
+from .services import STARTER_PACKS
 
 
 @checks.register()
 def rulepacks_check(app_configs=None, **kwargs):
-    from .services import STARTER_PACKS
-
     errors = []
     for name in STARTER_PACKS.values():
         try:

@@ -5,6 +5,8 @@ already present are kept), pulls the Contact picklist values when the org is rea
 classifies the mirror's contacts at once (the same service the background task runs).
 """
 
+from integrations.salesforce import SalesforceError
+
 from . import services
 from .models import ReclassificationRun
 
@@ -12,8 +14,6 @@ from .models import ReclassificationRun
 def load_demo(out):
     def say(message):
         out.write(message + "\n")
-
-    from integrations.salesforce import SalesforceError
 
     try:
         added = services.classification_values_refresh_from_salesforce()

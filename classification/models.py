@@ -12,8 +12,9 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from crmbridge.models import SingletonModel
+from integrations.salesforce.objects import CLASSIFIED_CONTACT_FIELDS
 
-from .engine import phrase_key
+from .engine import Rule, phrase_key
 
 
 class Dimension(models.TextChoices):
@@ -22,7 +23,7 @@ class Dimension(models.TextChoices):
 
 
 # Salesforce Contact field written for each dimension.
-SALESFORCE_FIELDS = {Dimension.DEPARTMENT: "Department", Dimension.SENIORITY: "Seniority__c"}
+SALESFORCE_FIELDS = {dimension: CLASSIFIED_CONTACT_FIELDS[dimension] for dimension in Dimension}
 VALUE_MAX_LENGTH = 80  # accounts.Contact.department / seniority
 
 
@@ -135,8 +136,6 @@ class ClassificationRule(models.Model):
             raise ValidationError(errors)
 
     def as_engine_rule(self):
-        from .engine import Rule
-
         return Rule(self.keyword, self.dimension, self.value, self.priority, self.pk)
 
 

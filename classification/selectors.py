@@ -6,16 +6,14 @@ change (``classification.services``) bumped the version.
 """
 
 import threading
-from datetime import timedelta
 
-from django.db.models import Count, Max, Q
-from django.utils import timezone
+from django.db.models import Count, Q
+
+from accounts.models import Contact
 
 from .engine import Rule, RuleSet, shadowed_rules
 from .models import (
     ClassificationRule,
-    ClassificationSettings,
-    ClassificationValue,
     Dimension,
     RuleSetVersion,
 )
@@ -62,14 +60,6 @@ def active_ruleset_forget() -> None:
         _cache["version"], _cache["ruleset"] = None, None
 
 
-def values_for(*, dimension: str) -> list[str]:
-    return list(
-        ClassificationValue.objects.filter(dimension=dimension)
-        .order_by("value")
-        .values_list("value", flat=True)
-    )
-
-
 def unclassified_titles(*, dimension: str, limit: int = 100, search: str = "") -> list[dict]:
     """Distinct Contact titles with no value for `dimension`, most frequent first.
 
@@ -77,8 +67,6 @@ def unclassified_titles(*, dimension: str, limit: int = 100, search: str = "") -
     """
     if dimension not in Dimension.values:
         raise ValueError(f"unknown dimension {dimension!r}")
-    from accounts.models import Contact
-
     empty = Q(**{f"{dimension}__isnull": True}) | Q(**{dimension: ""})
     qs = Contact.objects.filter(empty, is_deleted=False).exclude(title="")
     if search:
@@ -88,8 +76,6 @@ def unclassified_titles(*, dimension: str, limit: int = 100, search: str = "") -
 
 
 def unclassified_count(*, dimension: str) -> int:
-    from accounts.models import Contact
-
     empty = Q(**{f"{dimension}__isnull": True}) | Q(**{dimension: ""})
     return (
         Contact.objects.filter(empty, is_deleted=False)
@@ -98,76 +84,6 @@ def unclassified_count(*, dimension: str) -> int:
         .distinct()
         .count()
     )
-
-
-def executive_engaged(*, account_ids=None, opportunity_ids=None, now=None) -> dict:
-    """Executives engaged per Account and per Opportunity.
-
-    An executive is a Contact whose seniority is one of the configured executive values
-    (ClassificationSettings, default "Vice President" and "Executive"); engaged when the contact
-    took part in an activity (activities.Participant.contact) in the last `engaged_days` days.
-    Per Account: the contact's own Account. Per Opportunity: the activity's Opportunity.
-    `account_ids` / `opportunity_ids` limit the answer (None: all). Two queries at most.
-
-    Returns {"accounts": {account_id: {"count", "contacts"}}, "opportunities": {...},
-    "since": datetime, "executive_values": [...]}; each contact is
-    {"id", "name", "title", "seniority", "last_activity_at"}, most recent first.
-    """
-    from activities.models import Participant
-
-    config = ClassificationSettings.load()
-    executive_values = config.executive_values
-    since = (now or timezone.now()) - timedelta(days=config.engaged_days)
-    base = Participant.objects.filter(
-        contact__isnull=False,
-        contact__is_deleted=False,
-        contact__seniority__in=executive_values,
-        activity__occurred_at__gte=since,
-    )
-    contact_fields = (
-        "contact_id",
-        "contact__first_name",
-        "contact__last_name",
-        "contact__title",
-        "contact__seniority",
-    )
-
-    def group(qs, key):
-        out: dict = {}
-        rows = qs.values(key, *contact_fields).annotate(last=Max("activity__occurred_at"))
-        for row in rows.order_by(key, "-last", "contact_id"):
-            entry = out.setdefault(row[key], {"count": 0, "contacts": []})
-            entry["count"] += 1
-            name = " ".join(p for p in (row["contact__first_name"], row["contact__last_name"]) if p)
-            entry["contacts"].append(
-                {
-                    "id": row["contact_id"],
-                    "name": name,
-                    "title": row["contact__title"],
-                    "seniority": row["contact__seniority"],
-                    "last_activity_at": row["last"],
-                }
-            )
-        return out
-
-    accounts: dict = {}
-    opportunities: dict = {}
-    if account_ids is None or account_ids:
-        qs = base.filter(contact__account__isnull=False)
-        if account_ids is not None:
-            qs = qs.filter(contact__account_id__in=list(account_ids))
-        accounts = group(qs, "contact__account_id")
-    if opportunity_ids is None or opportunity_ids:
-        qs = base.filter(activity__opportunity__isnull=False)
-        if opportunity_ids is not None:
-            qs = qs.filter(activity__opportunity_id__in=list(opportunity_ids))
-        opportunities = group(qs, "activity__opportunity_id")
-    return {
-        "accounts": accounts,
-        "opportunities": opportunities,
-        "since": since,
-        "executive_values": executive_values,
-    }
 
 
 IMPACT_EXAMPLES = 20
@@ -179,8 +95,6 @@ def impact_of(*, draft: dict) -> dict:
     The draft replaces the active rule with the same id (or is added). Compares, for the draft's
     dimension, each contact's value under the active rules with its value under the draft set.
     """
-    from accounts.models import Contact  # noqa: PLC0415 - accounts imports classification
-
     dimension = draft["dimension"]
     current = active_rules()
     draft_id = draft.get("id")

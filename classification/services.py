@@ -7,10 +7,14 @@ queues (on commit) one re-classification of existing Contacts, so nobody ever re
 import logging
 import time
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_q.tasks import async_task
+
+from accounts.models import Contact
+from integrations.outbox.services import outbox_enqueue, outbox_write_target
+from integrations.salesforce import get_client
 
 from . import selectors
 from .engine import RuleSet, load_rulepack, shadowed_rules
@@ -90,8 +94,6 @@ def classification_values_refresh_from_salesforce() -> dict:
     value). Returns {"department": [added...], "seniority": [added...]}.
     Raises integrations.salesforce.SalesforceError when Salesforce cannot be reached.
     """
-    from integrations.salesforce import get_client
-
     fields = {f["name"]: f for f in get_client().describe("Contact")["fields"]}
     added: dict = {}
     for dimension, sf_field in SALESFORCE_FIELDS.items():
@@ -269,8 +271,6 @@ def rulepack_load(*, name: str, user=None) -> dict:
 
 def _enqueue_task(run_id: int) -> None:
     def enqueue():
-        from django_q.tasks import async_task
-
         async_task(
             "classification.tasks.reclassify_contacts", run_id, task_name=f"reclassify-{run_id}"
         )
@@ -302,8 +302,6 @@ def contacts_reclassify(
     recorded on the run after every batch. After `time_budget` seconds the run is queued again
     and continues in a new task from where it stopped (a task stays well below its timeout).
     """
-    from accounts.models import Contact
-
     claimed = ReclassificationRun.objects.filter(
         pk=run_id, state=ReclassificationRun.State.QUEUED
     ).update(state=ReclassificationRun.State.RUNNING)
@@ -374,30 +372,39 @@ def contacts_reclassify(
 def outbox_contact_update(*, contact) -> int:
     """Queue the Salesforce update of a Contact's Department and Seniority__c (in the caller's
     transaction). Returns 1 when queued, 0 for a contact Salesforce does not know yet."""
-    from integrations.models import OutboxItem
-    from integrations.sync.outbox import outbox_enqueue
-
     payload = {
         SALESFORCE_FIELDS[Dimension.DEPARTMENT]: contact.department,
         SALESFORCE_FIELDS[Dimension.SENIORITY]: contact.seniority,
     }
-    if contact.sf_id:
-        outbox_enqueue(sobject="Contact", sf_id=contact.sf_id, payload=payload, local=contact)
-        return 1
-    if contact.crmbridge_id:
-        outbox_enqueue(
-            sobject="Contact",
-            crmbridge_id=contact.crmbridge_id,
-            payload=payload,
-            local=contact,
-            operation=OutboxItem.Operation.UPSERT,
-        )
-        return 1
-    return 0
+    if not (contact.sf_id or contact.crmbridge_id):
+        return 0
+    outbox_enqueue(
+        sobject="Contact", payload=payload, local=contact, **outbox_write_target(contact)
+    )
+    return 1
 
 
-def validation_messages(exc: ValidationError) -> list[str]:
-    """A ValidationError as a flat list of sentences (for admin messages and import rows)."""
-    if hasattr(exc, "error_dict"):
-        return [f"{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs]
-    return list(exc.messages)
+def classification_is_on() -> bool:
+    """Titles are classified once at least one rule is active."""
+    return ClassificationRule.objects.filter(active=True).exists()
+
+
+def contacts_classify_retitled(*, contacts) -> int:
+    """Contacts that arrived or changed title (a pull): classify, save and queue the change.
+    Nothing happens while no rule is active. Returns how many Contacts changed."""
+    if not contacts or not classification_is_on():
+        return 0
+    changed = contacts_apply_classification(contacts=contacts)
+    if changed:
+        Contact.objects.bulk_update(changed, ["department", "seniority"], batch_size=1000)
+        for contact in changed:
+            outbox_contact_update(contact=contact)
+    return len(changed)
+
+
+def classified_fields_owned() -> set:
+    """(sobject, field) whose crmbridge value wins a conflict: the classified Contact fields
+    while classification is on."""
+    if not classification_is_on():
+        return set()
+    return {("Contact", field) for field in SALESFORCE_FIELDS.values()}

@@ -11,10 +11,5 @@ router.register("classification/rules", api.RuleViewSet, basename="classificatio
 urlpatterns = [
     path("classification/preview/", api.PreviewView.as_view(), name="classification-preview"),
     path("classification/impact/", api.ImpactView.as_view(), name="classification-impact"),
-    path(
-        "classification/executive-engaged/",
-        api.ExecutiveEngagedView.as_view(),
-        name="classification-executive-engaged",
-    ),
     path("", include(router.urls)),
 ]

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -6,6 +7,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import attention
 from .models import ConfigurationProfile, GlobalSettings, ProfileMembership
 from .roles import ADMIN, has_role
+from .services import global_settings_update
 
 
 class SingletonAdminMixin:
@@ -52,11 +54,9 @@ class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if "sync_interval_minutes" in form.changed_data:
-            from integrations.sync.schedule import sync_schedules_follow_settings
-
-            sync_schedules_follow_settings()  # the sync schedule follows the new interval
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        saved = global_settings_update(changes=changes, user=request.user)
+        obj.pk = saved.pk
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
@@ -81,8 +81,6 @@ class ConfigurationProfileAdmin(SimpleHistoryAdmin):
     inlines = [ProfileMembershipInline]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_members=Count("memberships"))
 
     @admin.display(description="members", ordering="_members")

@@ -10,6 +10,7 @@ import base64
 import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -81,8 +82,6 @@ class EncryptedTextField(models.TextField):
 
 def encrypted_fields():
     """(model, field name) of every EncryptedTextField of every installed model."""
-    from django.apps import apps
-
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if isinstance(field, EncryptedTextField):

@@ -6,6 +6,7 @@ from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_q.brokers import get_broker
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +19,6 @@ def _database():
 
 
 def _task_broker():
-    from django_q.brokers import get_broker
-
     broker = get_broker()
     if not broker.ping():
         raise RuntimeError("the broker did not answer")

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from .models import GlobalSettings
+from .signals import global_settings_changed
 
 
 def normalise_domain_list(domains):
@@ -16,15 +17,15 @@ def normalise_domain_list(domains):
 
 
 @transaction.atomic
-def global_settings_update(*, changes: dict) -> GlobalSettings:
-    """Apply `changes` (field name -> value) to the one Global Settings row, validated."""
+def global_settings_update(*, changes: dict, user=None) -> GlobalSettings:
+    """Apply `changes` (field name -> value) to the one Global Settings row, validated; `user`
+    is who the history records."""
     obj = GlobalSettings.objects.select_for_update().get(pk=GlobalSettings.load().pk)
     for field, value in changes.items():
         setattr(obj, field, value)
     obj.full_clean()
+    if user is not None:
+        obj._history_user = user  # django-simple-history's "changed by"
     obj.save()
-    if "sync_interval_minutes" in changes:
-        from integrations.sync.schedule import sync_schedules_follow_settings
-
-        sync_schedules_follow_settings()  # the sync schedule follows the new interval at once
+    global_settings_changed.send(sender=GlobalSettings, settings=obj, changed=set(changes))
     return obj

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "activities",
     "classification",
-    "integrations",
+    "integrations.outbox",
     "integrations.sync",
     "integrations.dialer",
     "integrations.addressbooks",

@@ -15,6 +15,12 @@ from .models import AddressBook, AddressBookRun
 
 
 class AddressBookForm(forms.ModelForm):
+    url = forms.URLField(
+        label="Server URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text=AddressBook._meta.get_field("url").help_text,
+    )
     secret = forms.CharField(
         required=False,
         strip=False,

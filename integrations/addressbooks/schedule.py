@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -32,6 +32,12 @@ def address_books_schedule_ensure(*, minutes=None, now=None) -> Schedule:
         schedule.next_run = min(schedule.next_run or now, now + timedelta(minutes=minutes))
         schedule.save()
     return schedule
+
+
+def address_books_schedule_follow_settings(sender=None, changed=(), **kwargs) -> None:
+    """global_settings_changed handler: a new sync interval takes effect at once."""
+    if "sync_interval_minutes" in changed:
+        transaction.on_commit(address_books_schedule_ensure)
 
 
 def ensure_on_migrate(sender=None, **kwargs) -> None:

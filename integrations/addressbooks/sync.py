@@ -23,11 +23,10 @@ from django.utils import timezone
 
 from accounts.models import Contact
 from accounts.selectors import account_for_company_name
-from accounts.services import contact_create, contact_mark_deleted, contact_update
+from accounts.services import contact_create, contact_delete, contact_update
 from activities.matching import match_participant
 from activities.services import match_context_for
 from integrations.sync.models import Conflict, SyncSettings
-from integrations.sync.services import contact_delete_in_salesforce
 
 from . import vcards
 from .carddav import (
@@ -191,12 +190,12 @@ class AddressBookSync:
             return
         allowed = SyncSettings.OnLocalContactDelete.DELETE
         if self.settings.on_local_contact_delete == allowed:
+            pk = contact.pk
             with transaction.atomic():
-                contact_delete_in_salesforce(contact=contact)
-                contact_mark_deleted(contact=contact)
                 row.delete()
-            contacts.pop(contact.pk)
-            self.linked.pop(contact.pk, None)
+                contact_delete(contact=contact, delete_in_salesforce=True)
+            contacts.pop(pk)
+            self.linked.pop(pk, None)
             self._count(TO_SF, "deleted")
             return
         values = contact_values(contact)

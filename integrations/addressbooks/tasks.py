@@ -1,7 +1,6 @@
 """django-q2 entry points of the address-book sync (thin: they take ids and call services)."""
 
 from .models import AddressBookRun
-from .schedule import address_books_schedule_ensure
 from .selectors import address_books_due
 from .services import address_book_run_execute, address_book_sync
 
@@ -15,7 +14,5 @@ def address_book_run_task(run_id):
 
 
 def address_books_sync_scheduled():
-    """The schedule: every enabled address book once; then follow a changed interval."""
-    states = [address_book_sync(address_book=book).state for book in address_books_due()]
-    address_books_schedule_ensure()
-    return states
+    """The schedule: every enabled address book once."""
+    return [address_book_sync(address_book=book).state for book in address_books_due()]

@@ -14,6 +14,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from email_validator import EmailNotValidError, validate_email
 
 SECRET_PREFIX = "dlr_"
 
@@ -99,8 +100,6 @@ class Integration(models.Model):
                 if a]  # fmt: skip
 
     def clean(self):
-        from email_validator import EmailNotValidError, validate_email
-
         clean, bad = [], []
         for address in self.recipients:
             try:

@@ -26,11 +26,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from accounts.selectors import account_for_person
+from crmbridge.models import GlobalSettings
 from integrations.salesforce import SalesforceClient
+from integrations.salesforce.objects import EXTERNAL_ID
 
 from .models import Action, CallRun, Integration
 
-EXTERNAL_ID = "Crmbridge_Id__c"
 PREFIXES = {"00Q": "Lead", "003": "Contact"}
 _ID_RE = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 CREATES = {
@@ -433,24 +435,10 @@ def find_account(client: SalesforceClient, *, name=None, website=None, email=Non
 
 
 def _mirror_account(*, name, website, email) -> str | None:
-    from accounts.domains import is_personal_domain, registered_domain
-    from accounts.selectors import account_for_company_name, accounts_for_domains
-    from crmbridge.models import GlobalSettings
-
-    extra = GlobalSettings.load().extra_personal_domains or ()
-    domains = []
-    for value in (website, email):
-        domain = registered_domain(str(value)) if value else None
-        if domain and domain not in domains and not is_personal_domain(domain, extra=extra):
-            domains.append(domain)
-    if domains:
-        by_domain = accounts_for_domains(domains=domains)
-        for domain in domains:
-            accounts = [a for a in by_domain.get(domain, []) if a.sf_id]
-            if len(accounts) == 1:
-                return accounts[0].sf_id
-    if name:
-        account = account_for_company_name(name=str(name))
-        if account is not None and account.sf_id:
-            return account.sf_id
-    return None
+    account = account_for_person(
+        addresses=[website, email],
+        company_name=name,
+        extra_personal=GlobalSettings.load().extra_personal_domains or (),
+        require_sf_id=True,
+    )
+    return account.sf_id if account is not None else None

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from integrations.salesforce import (
     BudgetExceeded,
@@ -20,6 +21,7 @@ from integrations.salesforce import (
 )
 
 from . import selectors
+from .emails import run_failure_email_send
 from .models import (
     CallRun,
     DialerProject,
@@ -200,8 +202,6 @@ def call_result_receive(
 
 
 def _enqueue(run_id: int) -> None:
-    from django_q.tasks import async_task
-
     transaction.on_commit(
         lambda: async_task("integrations.dialer.tasks.dialer_run", run_id, group="dialer")
     )
@@ -281,8 +281,6 @@ def run_execute(*, run_id: int) -> CallRun | None:
         run.outcome = "Nothing was written."
     run.finished_at = timezone.now()
     if run.status == CallRun.Status.FAILED:
-        from .emails import run_failure_email_send
-
         sent = run_failure_email_send(run=run, integration=integration, fix=fix)
         if sent:
             run.emails_sent = [

@@ -8,16 +8,27 @@ class SyncConfig(AppConfig):
     verbose_name = "Salesforce sync"
 
     def ready(self):
-        from django.db.models.signals import post_delete
+        from crmbridge.signals import global_settings_changed
+        from integrations.outbox.signals import outbox_enqueued
 
-        from . import attention  # noqa: F401  (registers the admin home page items)
-        from .schedule import ensure_on_migrate
-        from .signals import contact_post_delete
+        from . import attention, selectors  # noqa: F401  (register home page items and charts)
+        from .schedule import (
+            ensure_on_migrate,
+            push_soon_on_commit,
+            sync_schedules_follow_settings,
+        )
 
         # Schedules are rows: made after migrate (idempotently), never at import.
         post_migrate.connect(ensure_on_migrate, sender=self, dispatch_uid="sync.schedules")
-        # A Contact may be deleted from any admin page or bulk action; the deletion setting
-        # decides whether Salesforce follows (services.contact_deleted_locally).
-        post_delete.connect(
-            contact_post_delete, sender="accounts.Contact", dispatch_uid="sync.contact_delete"
+        # New outbox rows: a push runs soon after the commit (debounced).
+        outbox_enqueued.connect(
+            lambda sender, **kw: push_soon_on_commit(), weak=False, dispatch_uid="sync.push_soon"
+        )
+        # A new sync interval takes effect at once.
+        global_settings_changed.connect(
+            lambda sender, changed, **kw: (
+                "sync_interval_minutes" in changed and sync_schedules_follow_settings()
+            ),
+            weak=False,
+            dispatch_uid="sync.follow_interval",
         )

@@ -5,13 +5,13 @@ from django.urls import reverse
 from crmbridge import attention
 from crmbridge.roles import ADMIN, has_role
 
+from . import selectors
+
 
 @attention.register
 def sync_attention(request):
     if not has_role(request.user, ADMIN):
         return []
-    from . import selectors
-
     return [
         attention.Attention(item["title"], item["detail"], reverse(item["url"]), item["level"],
                             item.get("count"))

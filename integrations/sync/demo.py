@@ -2,20 +2,19 @@
 
 from django.conf import settings
 
+import sfemulator
+from integrations.salesforce import get_client
+from sfemulator.seed import seed_demo
+
+from .models import SyncRun
+from .schedule import sync_schedules_ensure
+from .services import sync_run_execute
+
 
 def load_demo(out):
-    from integrations.salesforce import get_client
-
-    from .models import SyncRun
-    from .schedule import sync_schedules_ensure
-    from .services import sync_run_execute
-
     config = getattr(settings, "SALESFORCE", {}) or {}
     path = config.get("EMULATOR")
     if path and not (config.get("INSTANCE_URL") or config.get("USERNAME")):
-        import sfemulator
-        from sfemulator.seed import seed_demo
-
         org = sfemulator.Org(path)
         try:
             created = seed_demo(org)  # idempotent: a second run finds every row

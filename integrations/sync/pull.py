@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -31,105 +30,29 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from integrations.models import OutboxItem
+from accounts.domain_services import account_domains_refresh_many
+from accounts.signals import account_domains_added, contacts_retitled, owned_fields_requested
+from integrations.outbox.models import OutboxItem
+from integrations.salesforce import BudgetExceeded, LimitExceeded
+from integrations.salesforce.objects import (
+    EXTERNAL_ID,
+    MIRROR_MODELS,
+    MIRRORED,
+    WRITTEN_MIRRORED,
+    SObject,
+)
 
 from .models import Conflict, PulledValues, SyncSettings, Watermark
 from .runlog import RunLog
-from .signals import applying_pull
 
 log = logging.getLogger(__name__)
 
 OVERLAP = dt.timedelta(minutes=5)
 PAGE_SIZE = 2000
-EXTERNAL_ID = "Crmbridge_Id__c"
-OWNED_WHEN_CLASSIFYING = {"Department", "Seniority__c"}
-# Objects crmbridge writes to: their pulled values are kept to judge conflicts field by field.
-BASE_OBJECTS = {"Account", "Contact", "Lead"}
 
 
 def _plain(value):
     return value if value is None or isinstance(value, bool) else str(value)
-
-
-@dataclass(frozen=True)
-class ObjectSpec:
-    sobject: str
-    model: str
-    fields: dict  # Salesforce field -> mirror field (plain values)
-    refs: dict = field(default_factory=dict)  # Salesforce field -> (mirror FK field, sobject)
-    required_refs: tuple = ()  # FKs without which the row cannot exist
-
-    @property
-    def soql_fields(self) -> list[str]:
-        common = ["Id", "IsDeleted", "CreatedDate", "SystemModstamp", EXTERNAL_ID]
-        return common + list(self.fields) + list(self.refs)
-
-
-OBJECTS = [
-    ObjectSpec(
-        "User",
-        "accounts.SalesforceUser",
-        {"Name": "name", "Email": "email", "IsActive": "is_active"},
-    ),
-    ObjectSpec(
-        "Account",
-        "accounts.Account",
-        {"Name": "name", "Website": "website", "Alternate_Domains__c": "alternate_domains"},
-        {"OwnerId": ("owner", "User")},
-    ),
-    ObjectSpec(
-        "Contact",
-        "accounts.Contact",
-        {
-            "FirstName": "first_name",
-            "LastName": "last_name",
-            "Email": "email",
-            "Title": "title",
-            "Phone": "phone",
-            "MailingCountry": "country",
-            "Department": "department",
-            "Seniority__c": "seniority",
-            "LeadSource": "lead_source",
-        },
-        {"AccountId": ("account", "Account"), "OwnerId": ("owner", "User")},
-    ),
-    ObjectSpec(
-        "Lead",
-        "accounts.Lead",
-        {
-            "FirstName": "first_name",
-            "LastName": "last_name",
-            "Email": "email",
-            "Company": "company",
-            "Title": "title",
-            "Phone": "phone",
-            "Country": "country",
-            "Status": "status",
-            "IsConverted": "is_converted",
-        },
-        {"OwnerId": ("owner", "User")},
-    ),
-    ObjectSpec(
-        "Opportunity",
-        "accounts.Opportunity",
-        {
-            "Name": "name",
-            "StageName": "stage_name",
-            "CloseDate": "close_date",
-            "IsClosed": "is_closed",
-        },
-        {"AccountId": ("account", "Account"), "OwnerId": ("owner", "User")},
-    ),
-    ObjectSpec(
-        "OpportunityContactRole",
-        "accounts.OpportunityContactRole",
-        {"Role": "role", "IsPrimary": "is_primary"},
-        {"OpportunityId": ("opportunity", "Opportunity"), "ContactId": ("contact", "Contact")},
-        required_refs=("opportunity", "contact"),
-    ),
-]
-SPECS = {spec.sobject: spec for spec in OBJECTS}
-MODEL_OF = {spec.sobject: spec.model for spec in OBJECTS}
 
 
 class PullStopped(Exception):  # noqa: N818 - a signal to stop, with the reason
@@ -156,23 +79,6 @@ def _value(model_field, value):
     return value
 
 
-def _classifier():
-    """(ruleset, classify, settings) when title classification is on, else None."""
-    try:
-        from classification import selectors as cls_selectors
-        from classification import services as cls_services
-        from classification.models import ClassificationRule, ClassificationSettings
-    except ImportError:  # pragma: no cover - the app is always installed here
-        return None
-    if not ClassificationRule.objects.filter(active=True).exists():
-        return None
-    return (
-        cls_selectors.active_ruleset(),
-        cls_services.classify_contact_fields,
-        ClassificationSettings.load(),
-    )
-
-
 class Puller:
     def __init__(self, *, client, runlog: RunLog, full: bool = False, run=None):
         self.client = client
@@ -180,18 +86,21 @@ class Puller:
         self.full = full
         self.run = run
         self.settings = SyncSettings.load()
-        self.classifier = _classifier()
+        # (sobject, Salesforce field) that crmbridge's own value wins in a conflict.
+        self.owned = {
+            pair for _, pairs in owned_fields_requested.send(sender=Puller) for pair in pairs or ()
+        }
         self.rematch_domains: set[str] = set()
 
     # -- per object -------------------------------------------------------------------------------
     def pull(self, sobjects=None) -> None:
-        for spec in OBJECTS:
+        for spec in MIRRORED:
             if sobjects and spec.sobject not in sobjects:
                 continue
             self.pull_object(spec)
         self._rematch()
 
-    def pull_object(self, spec: ObjectSpec) -> None:
+    def pull_object(self, spec: SObject) -> None:
         mark, _ = Watermark.objects.get_or_create(sobject=spec.sobject)
         since = None if (self.full or mark.modstamp is None) else mark.modstamp - OVERLAP
         soql = "SELECT {fields:literal} FROM {sobject:literal}"
@@ -217,8 +126,6 @@ class Puller:
         self.log.flush(progress=f"pulled {spec.sobject}")
 
     def _budget(self, calls):
-        from integrations.salesforce import BudgetExceeded, LimitExceeded
-
         try:
             self.client.ensure_budget(calls)
         except (BudgetExceeded, LimitExceeded) as exc:
@@ -238,7 +145,7 @@ class Puller:
         return highest
 
     # -- applying one page ------------------------------------------------------------------------
-    def _apply(self, spec: ObjectSpec, records: list[dict]) -> None:
+    def _apply(self, spec: SObject, records: list[dict]) -> None:
         model = apps.get_model(spec.model)
         mfields = {f.name: f for f in model._meta.concrete_fields}
         ids = [r["Id"] for r in records]
@@ -258,7 +165,7 @@ class Puller:
                 PulledValues.objects.filter(sf_id__in=list(waiting)).values_list("sf_id", "values")
             )
         snapshots = []
-        to_create, to_update, to_delete, titles_changed = [], [], [], []
+        to_create, to_update, to_delete, retitled = [], [], [], []
         changes = {}  # pk -> {field: value} for rows that exist
         for r in records:
             obj = existing.get(r["Id"])
@@ -301,7 +208,7 @@ class Puller:
                     message="its parent record is not in the mirror",
                 )
                 continue
-            if spec.sobject in BASE_OBJECTS:
+            if spec.sobject in WRITTEN_MIRRORED:
                 snapshots.append(
                     PulledValues(
                         sobject=spec.sobject,
@@ -330,14 +237,10 @@ class Puller:
                     row_changes[name] = getattr(obj, name)
                 to_update.append(obj)
                 if spec.sobject == "Contact" and before.get("title") != obj.title:
-                    titles_changed.append(obj)
+                    retitled.append(obj)
             self.log.add(spec.sobject, "pulled")
         if to_delete:
-            token = applying_pull.set(True)
-            try:
-                model.objects.filter(pk__in=to_delete).delete()
-            finally:
-                applying_pull.reset(token)
+            model.objects.filter(pk__in=to_delete).delete()  # Salesforce deleted them first
         if to_create:
             model.objects.bulk_create(to_create, batch_size=1000)
         if changes:
@@ -358,7 +261,7 @@ class Puller:
         if spec.sobject == "Account":
             self._refresh_domains(to_create + to_update)
         if spec.sobject == "Contact":
-            self._reclassify(titles_changed + [c for c in to_create if c.title])
+            self._reclassify(retitled + [c for c in to_create if c.title])
 
     def _parents(self, spec, records) -> dict:
         """sobject -> {sf_id: mirror pk} for the references on this page (one query each)."""
@@ -366,7 +269,7 @@ class Puller:
         for sf_field, (_, target) in spec.refs.items():
             wanted = {r.get(sf_field) for r in records if r.get(sf_field)}
             if wanted:
-                model = apps.get_model(MODEL_OF[target])
+                model = apps.get_model(MIRROR_MODELS[target])
                 found = model.objects.filter(sf_id__in=wanted).values_list("sf_id", "pk")
                 out.setdefault(target, {}).update(found)
         return out
@@ -396,7 +299,6 @@ class Puller:
     def _conflicts(self, spec, obj, record, before, values, items, base) -> dict:
         """Fields changed here (waiting in the outbox) and in Salesforce (differs from what it
         gave last time, `base`): decide, record."""
-        owned = OWNED_WHEN_CLASSIFYING if self.classifier and spec.sobject == "Contact" else set()
         for sf_field, name in spec.fields.items():
             local_items = [i for i in items if sf_field in (i.payload or {})]
             if not local_items:
@@ -409,7 +311,8 @@ class Puller:
                 # Salesforce did not change this field: our change goes out as queued.
                 values[name] = ours
                 continue
-            winner = Conflict.Winner.CRMBRIDGE if sf_field in owned else Conflict.Winner.SALESFORCE
+            owned = (spec.sobject, sf_field) in self.owned
+            winner = Conflict.Winner.CRMBRIDGE if owned else Conflict.Winner.SALESFORCE
             Conflict.objects.create(
                 run=self.run,
                 sobject=spec.sobject,
@@ -458,10 +361,6 @@ class Puller:
                 taken.add(user.pk)
 
     def _refresh_domains(self, accounts) -> None:
-        try:
-            from accounts.domain_services import account_domains_refresh_many
-        except ImportError:  # pragma: no cover
-            return
         saved = [a for a in accounts if a.pk]
         gained = account_domains_refresh_many(accounts=saved)
         for domains in gained.values():
@@ -470,42 +369,17 @@ class Puller:
     def _rematch(self) -> None:
         if not self.rematch_domains:
             return
-        try:
-            from activities.services import activities_rematch_for_domains
-        except ImportError:  # pragma: no cover
-            return
-        changed = activities_rematch_for_domains(domains=sorted(self.rematch_domains))
-        self.log.add("Activity", "rematched", changed)
+        answers = account_domains_added.send(sender=Puller, domains=sorted(self.rematch_domains))
+        self.log.add("Activity", "rematched", sum(n or 0 for _, n in answers))
         self.rematch_domains = set()
 
     def _reclassify(self, contacts) -> None:
-        if not self.classifier or not contacts:
+        if not contacts:
             return
-        from integrations.sync.outbox import outbox_enqueue
-
-        ruleset, classify, cls_settings = self.classifier
-        changed = []
-        for contact in contacts:
-            department, seniority = classify(title=contact.title, ruleset=ruleset)
-            if not cls_settings.clear_unmatched:
-                department = department or contact.department
-                seniority = seniority or contact.seniority
-            if (department, seniority) == (contact.department, contact.seniority):
-                continue
-            contact.department, contact.seniority = department, seniority
-            changed.append(contact)
-        if not changed:
-            return
-        Contact = type(changed[0])
-        Contact.objects.bulk_update(changed, ["department", "seniority"], batch_size=1000)
-        for contact in changed:
-            outbox_enqueue(
-                sobject="Contact",
-                sf_id=contact.sf_id,
-                payload={"Department": contact.department, "Seniority__c": contact.seniority},
-                local=contact,
-            )
-        self.log.add("Contact", "reclassified", len(changed))
+        answers = contacts_retitled.send(sender=Puller, contacts=contacts)
+        changed = sum(n or 0 for _, n in answers)
+        if changed:
+            self.log.add("Contact", "reclassified", changed)
 
 
 def mirror_pull(*, client, runlog: RunLog, full=False, run=None, sobjects=None) -> None:

@@ -39,53 +39,33 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.payloads import CREATE_ONLY_KEY, REF_KEY, outbox_payloads_resolve
 from integrations.salesforce import (
     BudgetExceeded,
     LimitExceeded,
     PermanentError,
     TransientError,
+    get_client,
+)
+from integrations.salesforce.errors import RESEND_LATER_CODES
+from integrations.salesforce.objects import (
+    EXTERNAL_ID,
+    MIRROR_MODELS,
+    POLYMORPHIC_FIELDS,
+    REFERENCE_TARGETS,
 )
 
-from .outbox import CREATE_ONLY_KEY, POLYMORPHIC_FIELDS, REF_KEY, outbox_payloads_resolve
 from .runlog import RunLog
 
 log = logging.getLogger(__name__)
 
-EXTERNAL_ID = "Crmbridge_Id__c"
 BATCH_SIZE = 200
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 DEFER_PARENT = timedelta(seconds=30)
-
-# Record-level error codes worth sending again later.
-TRANSIENT_CODES = {
-    "UNABLE_TO_LOCK_ROW",
-    "SERVER_UNAVAILABLE",
-    "UNKNOWN_EXCEPTION",
-    "REQUEST_LIMIT_EXCEEDED",
-    "CONNECTION",
-}
-# The mirror model of each sobject (where Salesforce Ids are known and written back).
-MIRROR_MODELS = {
-    "Account": "accounts.Account",
-    "Contact": "accounts.Contact",
-    "Lead": "accounts.Lead",
-    "Opportunity": "accounts.Opportunity",
-    "OpportunityContactRole": "accounts.OpportunityContactRole",
-    "User": "accounts.SalesforceUser",
-}
-# Reference field -> the sobjects it may point at (more than one: polymorphic).
-REFERENCE_TARGETS = {
-    "AccountId": ("Account",),
-    "ContactId": ("Contact",),
-    "OpportunityId": ("Opportunity",),
-    "OwnerId": ("User",),
-    "WhoId": ("Contact", "Lead"),
-    "WhatId": ("Account", "Opportunity"),
-}
 
 
 class PushStopped(Exception):  # noqa: N818 - a signal to stop, with the reason
@@ -357,7 +337,7 @@ class Pusher:
                 + (f" (fields: {', '.join(e['fields'])})" if e.get("fields") else "")
                 for e in errors
             )
-            if code in TRANSIENT_CODES or _parent_missing(code, message):
+            if code in RESEND_LATER_CODES or _parent_missing(code, message):
                 self._retry(g.items, code, message, now=now)
             elif _drop_create_only(g.items, errors):
                 message = "the record exists already; sending it again without " + message
@@ -367,7 +347,7 @@ class Pusher:
         self._sent(done, now=now)
 
     def _prepare(self, items, *, now) -> list:
-        """Resolve parent references (see integrations.sync.outbox, PAYLOAD FORMAT); defer rows
+        """Resolve parent references (see integrations.outbox.payloads); defer rows
         whose parent is still on its way, fail rows whose parent failed."""
         resolved = outbox_payloads_resolve([i.payload or {} for i in items])
         payloads, refs_by_item = {}, {}
@@ -554,7 +534,7 @@ def _coalesce(items, operation) -> list[_Group]:
 def _drop_create_only(items, errors) -> bool:
     """An upsert sent again after its answer was lost is an update, and Salesforce refuses the
     fields that can only be set on create (the payload lists them as "$create_only", see
-    integrations.sync.outbox). Drop them from the stored payloads so the next attempt updates
+    integrations.outbox.payloads). Drop them from the stored payloads so the next attempt updates
     the record (and learns its Id). True when that is what happened."""
     bad = "INVALID_FIELD_FOR_INSERT_UPDATE"
     fields = {f for e in errors for f in (e.get("fields") or [])}
@@ -642,29 +622,7 @@ def outbox_push(
     """Push every due outbox row (or `max_batches` batches). Returns a PushResult; a push
     stopped by the API budget says why in `stopped`."""
     if client is None:
-        from integrations.salesforce import get_client
-
         client = get_client()
     return Pusher(client=client, runlog=runlog).push(
         max_batches=max_batches, now=now, refresh_usage=refresh_usage
     )
-
-
-def outbox_retry(*, items) -> int:
-    """An admin fixed something: send these failed rows again (and children that failed only
-    because their parent did). Returns how many rows are pending again."""
-    ids = [i.pk if hasattr(i, "pk") else i for i in items]
-    reset = {
-        "state": OutboxItem.State.PENDING,
-        "attempts": 0,
-        "next_attempt_at": None,
-        "claimed_by": "",
-        "claimed_at": None,
-    }
-    n = OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.FAILED).update(**reset)
-    n += (
-        OutboxItem.objects.filter(state=OutboxItem.State.FAILED, error_code="PARENT_FAILED")
-        .exclude(id__in=ids)
-        .update(**reset)
-    )
-    return n

@@ -11,8 +11,11 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django_q.models import Schedule
+
+from crmbridge.models import GlobalSettings
 
 SYNC_SCHEDULE = "crmbridge: Salesforce sync"
 PUSH_SCHEDULE = "crmbridge: Salesforce push"
@@ -30,10 +33,6 @@ def sync_schedules_ensure(*, minutes: int | None = None, now=None) -> dict:
     """Create or update the named schedules so they run every `minutes` (default: Global
     Settings' sync_interval_minutes). A changed interval takes effect at once: the next run is
     moved to now + the new interval when that is sooner. Returns {name: Schedule}."""
-    from django_q.models import Schedule
-
-    from crmbridge.models import GlobalSettings
-
     now = now or timezone.now()
     if minutes is None:
         minutes = GlobalSettings.load().sync_interval_minutes
@@ -74,8 +73,6 @@ def sync_schedules_follow_settings() -> None:
 
 def ensure_on_migrate(sender=None, **kwargs) -> None:
     """post_migrate handler (connected in SyncConfig.ready)."""
-    from django.db import connection
-
     if "django_q_schedule" not in connection.introspection.table_names():
         return
     sync_schedules_ensure()
@@ -85,8 +82,6 @@ def push_soon_request(*, now=None, delay: timedelta = SOON_DELAY) -> bool:
     """New outbox work: make sure a push runs within `delay`. Debounced: nothing is done while a
     "push soon" is already waiting (or was asked for in this process less than `delay` ago).
     Returns True when it scheduled one."""
-    from django_q.models import Schedule
-
     now = now or timezone.now()
     with _soon_lock:
         last = _soon_last["at"]

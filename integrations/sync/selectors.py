@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django_q.models import Schedule
 
+from crmbridge import charts
 from crmbridge.models import GlobalSettings
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
+from integrations.salesforce import get_client
 
 from .models import SyncRun
+from .schedule import PUSH_SCHEDULE, SOON_SCHEDULE, SYNC_SCHEDULE
 
 CHART_DAYS = 30
 
@@ -30,10 +34,6 @@ def last_finished_run():
 
 
 def next_runs() -> list:
-    from django_q.models import Schedule
-
-    from .schedule import PUSH_SCHEDULE, SOON_SCHEDULE, SYNC_SCHEDULE
-
     rows = Schedule.objects.filter(name__in=[SYNC_SCHEDULE, PUSH_SCHEDULE, SOON_SCHEDULE])
     return sorted(
         ({"name": s.name, "next_run": s.next_run, "minutes": s.minutes} for s in rows),
@@ -69,8 +69,6 @@ def api_usage(*, client=None) -> dict:
     used = limit = None
     if client is None:
         try:
-            from integrations.salesforce import get_client
-
             client = get_client()
         except Exception:  # noqa: BLE001 - not configured: the page says so
             client = None
@@ -129,24 +127,15 @@ def _days(now, days):
     return [start + dt.timedelta(days=i) for i in range(days)]
 
 
-def daily_figures(*, days=CHART_DAYS, now=None) -> dict:
-    """Per day of the last `days` days: activities matched / unmatched, Contacts created
-    (first push of a new Contact or Lead), API calls used by syncs. Three queries."""
-    from activities.models import Activity
+def _daily(rows, days) -> list:
+    per_day = {r["day"]: r["n"] or 0 for r in rows}
+    return [per_day.get(d, 0) for d in days]
 
-    now = now or timezone.now()
-    day_list = _days(now, days)
-    since = timezone.make_aware(dt.datetime.combine(day_list[0], dt.time.min))
-    activity_rows = (
-        Activity.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(
-            matched=Count("id", filter=Q(match_status=Activity.MatchStatus.MATCHED)),
-            unmatched=Count("id", filter=~Q(match_status=Activity.MatchStatus.MATCHED)),
-        )
-    )
-    created_rows = (
+
+@charts.register(position=20)
+def contacts_created_chart(*, days, since) -> charts.Chart:
+    """Contacts and Leads created per day (their first upsert queued)."""
+    rows = (
         OutboxItem.objects.filter(
             created_at__gte=since,
             sobject__in=["Contact", "Lead"],
@@ -156,22 +145,18 @@ def daily_figures(*, days=CHART_DAYS, now=None) -> dict:
         .values("day")
         .annotate(n=Count("crmbridge_id", distinct=True))
     )
-    api_rows = (
+    return charts.Chart("Contacts and Leads created per day", [("created", _daily(rows, days))])
+
+
+@charts.register(position=30)
+def api_calls_chart(*, days, since) -> charts.Chart:
+    rows = (
         SyncRun.objects.filter(started_at__gte=since)
         .annotate(day=TruncDate("started_at"))
         .values("day")
         .annotate(n=Sum("api_calls"))
     )
-    acts = {r["day"]: r for r in activity_rows}
-    created = {r["day"]: r["n"] for r in created_rows}
-    api = {r["day"]: r["n"] or 0 for r in api_rows}
-    return {
-        "days": day_list,
-        "matched": [acts.get(d, {}).get("matched", 0) for d in day_list],
-        "unmatched": [acts.get(d, {}).get("unmatched", 0) for d in day_list],
-        "contacts_created": [created.get(d, 0) for d in day_list],
-        "api_calls": [api.get(d, 0) for d in day_list],
-    }
+    return charts.Chart("Salesforce API calls per day (sync)", [("API calls", _daily(rows, days))])
 
 
 def bar_chart(*, days, series, width=600, height=140, colors=("#417690", "#c0392b")) -> dict:
@@ -219,9 +204,10 @@ def bar_chart(*, days, series, width=600, height=140, colors=("#417690", "#c0392
     }
 
 
-def dashboard(*, client=None) -> dict:
-    figures = daily_figures()
-    days = figures["days"]
+def dashboard(*, client=None, now=None) -> dict:
+    now = now or timezone.now()
+    days = _days(now, CHART_DAYS)
+    since = timezone.make_aware(dt.datetime.combine(days[0], dt.time.min))
     return {
         "runs": last_runs(limit=10),
         "running": SyncRun.objects.filter(state=SyncRun.State.RUNNING).order_by("-id").first(),
@@ -231,20 +217,7 @@ def dashboard(*, client=None) -> dict:
         "problems": sync_problems(),
         "interval": GlobalSettings.load().sync_interval_minutes,
         "charts": [
-            {
-                "title": "Activities per day",
-                **bar_chart(
-                    days=days,
-                    series=[("matched", figures["matched"]), ("unmatched", figures["unmatched"])],
-                ),
-            },
-            {
-                "title": "Contacts and Leads created per day",
-                **bar_chart(days=days, series=[("created", figures["contacts_created"])]),
-            },
-            {
-                "title": "Salesforce API calls per day (sync)",
-                **bar_chart(days=days, series=[("API calls", figures["api_calls"])]),
-            },
+            {"title": chart.title, **bar_chart(days=days, series=chart.series)}
+            for chart in charts.charts_for(days=days, since=since)
         ],
     }

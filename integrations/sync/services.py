@@ -14,8 +14,11 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_q.tasks import async_task
 
+from accounts.services import contact_delete
 from crmbridge.models import GlobalSettings
+from integrations.salesforce import BudgetExceeded, LimitExceeded, SalesforceError, get_client
 
 from .models import SyncLock, SyncRun, SyncSettings
 from .pull import PullStopped, mirror_pull
@@ -75,8 +78,6 @@ def sync_lock_release(*, holder: str) -> None:
 # -- runs ----------------------------------------------------------------------------------------
 def sync_run_request(*, kind=SyncRun.Kind.SYNC, trigger=SyncRun.Trigger.ADMIN, user=None):
     """Queue a run now ("Sync now", the API); the worker picks it up. Returns the queued run."""
-    from django_q.tasks import async_task
-
     run = SyncRun.objects.create(
         kind=kind,
         trigger=trigger,
@@ -134,13 +135,6 @@ def sync_run_execute(
     state, message = SyncRun.State.SUCCEEDED, ""
     runlog = RunLog(run, None, on_flush=heartbeat)
     try:
-        from integrations.salesforce import (
-            BudgetExceeded,
-            LimitExceeded,
-            SalesforceError,
-            get_client,
-        )
-
         client = client or get_client()
         client.budget_percent = GlobalSettings.load().api_budget_percent
         runlog.client = client
@@ -189,39 +183,11 @@ def sync_settings_update(*, changes: dict) -> SyncSettings:
     return obj
 
 
-def contact_deleted_locally(*, contact) -> bool:
-    """A Contact crmbridge created was deleted here: delete it in Salesforce too, when the sync
-    settings say so. Runs in the deleting transaction. Returns True when a delete was queued."""
-    if not contact.created_by_crmbridge:
-        return False
-    if SyncSettings.load().on_local_contact_delete != SyncSettings.OnLocalContactDelete.DELETE:
-        return False
-    return contact_delete_in_salesforce(contact=contact)
-
-
-def contact_delete_in_salesforce(*, contact) -> bool:
-    """Queue the deletion of `contact` in Salesforce (or cancel its creation, when it was never
-    pushed). Runs in the transaction of the local deletion. Returns True when a delete was
-    queued."""
-    from integrations.models import OutboxItem
-
-    from .outbox import outbox_enqueue
-
-    if contact.sf_id:
-        outbox_enqueue(
-            sobject="Contact",
-            sf_id=contact.sf_id,
-            payload={},
-            operation=OutboxItem.Operation.DELETE,
-        )
-        return True
-    if contact.crmbridge_id:
-        # Never pushed: what waits to create it need not be sent at all.
-        OutboxItem.objects.filter(
-            crmbridge_id=contact.crmbridge_id, state=OutboxItem.State.PENDING
-        ).update(
-            state=OutboxItem.State.SENT,
-            error_code="CANCELLED",
-            last_error="The Contact was deleted in crmbridge before it was pushed.",
-        )
-    return False
+def contact_delete_following_settings(*, contact) -> bool:
+    """Delete a Contact here; Salesforce follows when the sync settings say so and crmbridge
+    created it. Returns True when a Salesforce delete was queued."""
+    follow = (
+        contact.created_by_crmbridge
+        and SyncSettings.load().on_local_contact_delete == SyncSettings.OnLocalContactDelete.DELETE
+    )
+    return contact_delete(contact=contact, delete_in_salesforce=follow)

@@ -2,6 +2,8 @@
 
 import logging
 
+from integrations.outbox.models import OutboxItem
+
 from .models import SyncRun
 from .services import sync_run_execute
 
@@ -28,8 +30,6 @@ def sync_scheduled():
 
 def sync_push_scheduled():
     """The push schedule: push the outbox between syncs (only when there is work)."""
-    from integrations.models import OutboxItem
-
     if not OutboxItem.objects.filter(state=OutboxItem.State.PENDING).exists():
         return "nothing to push"
     run = sync_run_execute(

@@ -12,14 +12,17 @@ from integrations.addressbooks.services import address_book_run_execute
 
 
 @pytest.mark.django_db
-def test_the_address_books_sync_on_the_sync_interval(sf_org, world, book, salesforce_sync):
+def test_the_address_books_sync_on_the_sync_interval(
+    sf_org, world, book, salesforce_sync, django_capture_on_commit_callbacks
+):
     sf_org.insert(
         "Contact", {"LastName": "Doe", "Email": "jane@acme.com", "OwnerId": world["rep_id"]}
     )
     salesforce_sync()
     assert Schedule.objects.get(name=SCHEDULE).minutes == 30  # made after migrate
 
-    global_settings_update(changes={"sync_interval_minutes": 10})
+    with django_capture_on_commit_callbacks(execute=True):
+        global_settings_update(changes={"sync_interval_minutes": 10})
     states = tasks.address_books_sync_scheduled()
 
     assert states == ["succeeded"]

@@ -179,7 +179,7 @@ def test_the_executive_engagement_page_lists_accounts_with_engaged_executives(
         opportunity=deal,
     )
     Participant.objects.create(activity=activity, email=vp.email, contact=vp)
-    response = csm_client.get(reverse("admin:classification_executive_engagement"))
+    response = csm_client.get(reverse("admin:activities_executive_engagement"))
     page = response.content.decode()
     assert response.status_code == 200
     assert "Acme &lt;GmbH&gt;" in page and "Vera" in page
@@ -193,7 +193,7 @@ def test_a_rep_cannot_open_the_rules_admin(client, rep_user):
         RULES_URL,
         f"{RULES_URL}add/",
         reverse("admin:classification_unclassified"),
-        reverse("admin:classification_executive_engagement"),
+        reverse("admin:activities_executive_engagement"),
     ]:
         assert client.get(url).status_code == 403, url
     assert client.post(reverse("admin:classification_load_starter_pack")).status_code == 403

@@ -4,10 +4,11 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Opportunity
+from activities.engagement import executive_engaged
 from activities.models import Activity, Participant
 from classification import selectors, services
 from classification.models import ClassificationSettings, ReclassificationRun
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 
 
 def test_a_rule_change_reclassifies_only_the_contacts_that_change(
@@ -150,19 +151,19 @@ def test_executive_engaged_counts_recent_executives_per_account_and_opportunity(
     ]:
         Participant.objects.create(activity=activity, email=contact.email, contact=contact)
 
-    found = selectors.executive_engaged()
+    found = executive_engaged()
     assert found["accounts"][acme.id]["count"] == 2
     assert [c["id"] for c in found["accounts"][acme.id]["contacts"]] == [vp.id, ceo.id]
     assert globex.id not in found["accounts"]
     assert found["opportunities"] == {
         deal.id: {"count": 1, "contacts": [found["accounts"][acme.id]["contacts"][0]]}
     }
-    assert selectors.executive_engaged(account_ids=[globex.id])["accounts"] == {}
+    assert executive_engaged(account_ids=[globex.id])["accounts"] == {}
 
     settings = ClassificationSettings.load()
     settings.executive_seniorities = ["Manager"]
     settings.save()
-    assert selectors.executive_engaged(account_ids=[acme.id])["accounts"][acme.id]["count"] == 1
+    assert executive_engaged(account_ids=[acme.id])["accounts"][acme.id]["count"] == 1
 
 
 def test_executive_engaged_api(api_as, csm_user, rep_user, make_contact):

@@ -6,7 +6,7 @@ import pytest
 from accounts.models import Contact, Lead, OpportunityContactRole
 from activities.models import ActivityLog, ContactAttributeChange, ContactDecision
 from activities.names import name_from_address, name_from_display, parse_signature
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 
 
 @pytest.mark.parametrize(

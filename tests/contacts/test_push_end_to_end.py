@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import Account, AccountDomain, Contact, Opportunity, SalesforceUser
 from activities.models import ActivityLog
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 from integrations.sync.push import outbox_push
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import AccountDomain
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
 
 from .factories import AccountFactory, ContactFactory, activity_item
 

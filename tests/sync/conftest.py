@@ -1,7 +1,7 @@
 import pytest
 from django.db import transaction
 
-from integrations.sync.outbox import outbox_enqueue
+from integrations.outbox.services import outbox_enqueue
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ import pytest
 from django.db import transaction
 
 from accounts.models import Account, AccountDomain, Contact, SalesforceUser
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.services import outbox_enqueue
 from integrations.sync.models import Conflict, SyncRun, SyncSettings, Watermark
-from integrations.sync.outbox import outbox_enqueue
-from integrations.sync.services import sync_run_execute
+from integrations.sync.services import contact_delete_following_settings, sync_run_execute
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,15 +149,13 @@ def test_a_contact_crmbridge_created_deleted_here_is_deleted_in_salesforce_when_
     Contact.objects.filter(pk=contact.pk).update(created_by_crmbridge=True)
     contact.refresh_from_db()
     # default: leave it in Salesforce
-    with transaction.atomic():
-        contact.delete()
+    contact_delete_following_settings(contact=contact)
     assert not OutboxItem.objects.exists()
     SyncSettings.objects.update_or_create(pk=1, defaults={"on_local_contact_delete": "delete"})
     other = Contact.objects.get(sf_id=world["contacts"][1])
     other.created_by_crmbridge = True
     other.save()
-    with transaction.atomic():
-        other.delete()
+    contact_delete_following_settings(contact=other)
     assert OutboxItem.objects.get().operation == "delete"
     r = run(kind="push")
     assert r.counts["Contact"]["pushed"] == 1

@@ -5,10 +5,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.payloads import outbox_reference
+from integrations.outbox.services import outbox_enqueue, outbox_retry
 from integrations.sync import push
-from integrations.sync.outbox import outbox_enqueue, outbox_reference
-from integrations.sync.push import outbox_claim, outbox_push, outbox_reclaim_stale, outbox_retry
+from integrations.sync.push import outbox_claim, outbox_push, outbox_reclaim_stale
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.payloads import outbox_reference
+from integrations.outbox.services import outbox_enqueue
 from integrations.sync import push
-from integrations.sync.outbox import outbox_enqueue, outbox_reference
 from integrations.sync.push import outbox_claim, outbox_push
 from integrations.sync.services import sync_run_execute
 

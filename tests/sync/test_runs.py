@@ -8,10 +8,10 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from crmbridge.models import GlobalSettings
-from integrations.models import OutboxItem
+from integrations.outbox.models import OutboxItem
+from integrations.outbox.services import outbox_enqueue
 from integrations.sync import schedule as sched
 from integrations.sync.models import SyncLock, SyncRun
-from integrations.sync.outbox import outbox_enqueue
 from integrations.sync.services import (
     LOCK_TTL,
     sync_lock_acquire,

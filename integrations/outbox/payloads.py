@@ -1,7 +1,5 @@
-"""Writing to the outbox: every change crmbridge owes Salesforce goes through here.
-
-PAYLOAD FORMAT (agreed between the writers of outbox rows and the pusher,
-integrations/sync/push.py)
+"""The outbox payload format, agreed between the writers of outbox rows and the pusher
+(integrations/sync/push.py), and the one place that builds and resolves references.
 
 * `payload` holds Salesforce field names and plain JSON values, e.g. for a new Contact:
       {"FirstName": "Jane", "LastName": "Doe", "Email": "jane@acme.com",
@@ -37,96 +35,23 @@ integrations/sync/push.py)
   mirror row.
 """
 
-from django.db import transaction
+from django.apps import apps
 
-from integrations.models import OutboxItem
+from integrations.salesforce.objects import EXTERNAL_ID, POLYMORPHIC_FIELDS
 
 
-def _local_ref(obj):
+def local_ref(obj) -> str:
+    """ "app_label.model:pk" of a mirror row (where a pushed record's Salesforce Id goes)."""
     return f"{obj._meta.label_lower}:{obj.pk}" if obj is not None else ""
 
 
-def _build_item(
-    *,
-    sobject: str,
-    payload: dict,
-    crmbridge_id: str = "",
-    sf_id: str = "",
-    local=None,
-    operation: str | None = None,
-) -> OutboxItem:
-    if operation is None:
-        operation = OutboxItem.Operation.UPSERT if crmbridge_id else OutboxItem.Operation.UPDATE
-    if operation == OutboxItem.Operation.UPSERT and not crmbridge_id:
-        raise ValueError("an upsert needs a crmbridge_id")
-    if operation != OutboxItem.Operation.UPSERT and not sf_id:
-        raise ValueError(f"an {operation} needs the record's Salesforce Id")
-    return OutboxItem(
-        sobject=sobject,
-        operation=operation,
-        crmbridge_id=crmbridge_id,
-        sf_id=sf_id,
-        payload=payload,
-        stage=OutboxItem.stage_for(sobject),
-        local_ref=_local_ref(local),
-    )
+def owner_fields(owner) -> dict:
+    """OwnerId of a record owned by the SalesforceUser `owner` (nothing when unknown)."""
+    return {"OwnerId": owner.sf_id} if owner is not None and owner.sf_id else {}
 
-
-def _check_transaction():
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox_enqueue must run in the transaction of the local change")
-
-
-def outbox_enqueue(
-    *,
-    sobject: str,
-    payload: dict,
-    crmbridge_id: str = "",
-    sf_id: str = "",
-    local=None,
-    operation: str | None = None,
-) -> OutboxItem:
-    """Queue one write. Must run inside the transaction that made the local change.
-
-    With a `crmbridge_id` the write is an upsert on Crmbridge_Id__c (safe to repeat); with only
-    an `sf_id` it is an update of that record. `local` is the mirror row that receives the
-    Salesforce Id once pushed.
-    """
-    item = _build_item(
-        sobject=sobject,
-        payload=payload,
-        crmbridge_id=crmbridge_id,
-        sf_id=sf_id,
-        local=local,
-        operation=operation,
-    )
-    _check_transaction()
-    item.save()
-    # New work: a push runs soon after the commit (debounced; see integrations.sync.schedule).
-    from .schedule import push_soon_on_commit
-
-    push_soon_on_commit()
-    return item
-
-
-def outbox_enqueue_many(*, writes: list[dict]) -> list[OutboxItem]:
-    """Queue many writes with one insert: each dict takes outbox_enqueue's arguments."""
-    items = [_build_item(**write) for write in writes]
-    if not items:
-        return []
-    _check_transaction()
-    OutboxItem.objects.bulk_create(items, batch_size=500)
-    from .schedule import push_soon_on_commit
-
-    push_soon_on_commit()
-    return items
-
-
-# -- references to parents in a payload (see PAYLOAD FORMAT in the module docstring) --------
 
 REF_KEY = "$ref"
 CREATE_ONLY_KEY = "$create_only"
-POLYMORPHIC_FIELDS = frozenset({"WhoId", "WhatId"})
 
 
 def outbox_reference(obj) -> str | dict:
@@ -136,7 +61,7 @@ def outbox_reference(obj) -> str | dict:
     if not getattr(obj, "crmbridge_id", None):
         raise ValueError(f"{obj!r} has neither a Salesforce Id nor a crmbridge id")
     return {
-        REF_KEY: _local_ref(obj),
+        REF_KEY: local_ref(obj),
         "sobject": obj._meta.object_name,
         "crmbridge_id": obj.crmbridge_id,
     }
@@ -162,8 +87,6 @@ def _is_reference(value) -> bool:
 
 def outbox_payloads_resolve(payloads: list[dict]) -> list[ResolvedPayload]:
     """Resolve the references in `payloads` (one query per kind of parent, not per row)."""
-    from django.apps import apps
-
     wanted: dict[str, set[int]] = {}
     for payload in payloads:
         for value in payload.values():
@@ -191,6 +114,6 @@ def outbox_payloads_resolve(payloads: list[dict]) -> list[ResolvedPayload]:
             elif field in POLYMORPHIC_FIELDS or not field.endswith("Id"):
                 waiting.append(value[REF_KEY])
             else:
-                clean[field.removesuffix("Id")] = {"Crmbridge_Id__c": value["crmbridge_id"]}
+                clean[field.removesuffix("Id")] = {EXTERNAL_ID: value["crmbridge_id"]}
         out.append(ResolvedPayload(clean, waiting, payload.get(CREATE_ONLY_KEY, ())))
     return out

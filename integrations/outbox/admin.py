@@ -10,8 +10,10 @@ from django.urls import path
 from django.utils.html import format_html
 
 from crmbridge.roles import ADMIN, has_role
+from integrations.salesforce import SalesforceError, get_client
 
 from .models import OutboxItem
+from .services import outbox_retry
 
 EDITABLE_WHEN_FAILED = ["payload"]
 
@@ -86,8 +88,6 @@ class OutboxItemAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed writes", permissions=["retry"])
     def retry(self, request, queryset):
-        from integrations.sync.push import outbox_retry
-
         failed = list(queryset.filter(state=OutboxItem.State.FAILED))
         with transaction.atomic():
             n = outbox_retry(items=failed)
@@ -98,15 +98,9 @@ class OutboxItemAdmin(admin.ModelAdmin):
             f"{n} write(s) will be sent again with the next push.",
             messages.SUCCESS if n else messages.WARNING,
         )
-        if n:
-            from integrations.sync.schedule import push_soon_on_commit
-
-            push_soon_on_commit()
 
     def response_change(self, request, obj):
         if "_retry" in request.POST and self.has_change_permission(request, obj):
-            from integrations.sync.push import outbox_retry
-
             outbox_retry(items=[obj])
             self.log_change(request, obj, "Fixed and retried")
             self.message_user(request, "Saved; it will be sent again with the next push.")
@@ -129,8 +123,6 @@ class OutboxItemAdmin(admin.ModelAdmin):
         token: describe_connection() carries neither."""
         if not has_role(request.user, ADMIN):
             raise PermissionDenied
-        from integrations.salesforce import SalesforceError, get_client
-
         client, problem, test = None, "", None
         try:
             client = get_client()

@@ -1,0 +1,18 @@
+"""What the mirror announces about changes made to it from Salesforce (by the pull, or any
+other writer of Salesforce's own data). Declared here, at the data, so that the writer above
+(integrations.sync) and the listeners (activities, classification) both import downward."""
+
+from django.dispatch import Signal
+
+# Accounts gained domains: unmatched activity on them may match now.
+# Arguments: domains (sorted list), background (True: an admin's change, work may be queued).
+# Receivers return how many activities they re-matched.
+account_domains_added = Signal()
+
+# Contacts arrived or changed title: their classification may change.
+# Arguments: contacts (saved mirror rows). Receivers return how many Contacts they changed.
+contacts_retitled = Signal()
+
+# Which (sobject, Salesforce field) of the mirror crmbridge owns, so that its queued value wins
+# a conflict with a newer Salesforce value. Receivers return an iterable of pairs.
+owned_fields_requested = Signal()
