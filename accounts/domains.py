@@ -50,6 +50,9 @@ def host_of(value) -> str:
     return _to_unicode(text)
 
 
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
+
+
 def registered_domain(value) -> str | None:
     """The registered domain of a URL, host or e-mail address; None when there is none.
 
@@ -66,9 +69,18 @@ def _registered_domain_of_host(host) -> str | None:
     if not host:
         return None
     parts = _extract(host)
-    if not parts.suffix or not parts.domain:
-        return None
+    if not parts.suffix or not parts.domain or not _is_hostname_label(parts.domain):
+        return None  # a bare public suffix, or a wildcard over one (`*.com`)
     return f"{parts.domain}.{parts.suffix}".lower()
+
+
+def _is_hostname_label(label: str) -> bool:
+    """Letters, digits and inner hyphens (RFC 1123), after IDNA for non-ASCII labels."""
+    try:
+        ascii_label = label.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_LABEL.fullmatch(ascii_label))
 
 
 def split_domains(text) -> list[str]:

@@ -16,3 +16,8 @@ contacts_retitled = Signal()
 # Which (sobject, Salesforce field) of the mirror crmbridge owns, so that its queued value wins
 # a conflict with a newer Salesforce value. Receivers return an iterable of pairs.
 owned_fields_requested = Signal()
+
+# Records were written in Salesforce outside the outbox (the dialer's real-time writes): the
+# mirror's copy is stale. Arguments: records ({sobject: [Salesforce Ids]}). The sync refreshes
+# them after the writer's transaction commits.
+mirror_records_stale = Signal()

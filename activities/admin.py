@@ -25,7 +25,7 @@ from crmbridge import attention
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, REP, has_role
 
-from . import services
+from . import rematch
 from .admin_base import FeedRecordAdmin
 from .engagement import ExecutiveEngagedMixin, executive_engagement_view
 from .models import Activity, MatchEdit, Participant
@@ -297,7 +297,7 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
             form = EditMatchForm(request.POST, **form_kwargs)
             if form.is_valid():
                 try:
-                    edit = services.activity_match_edit(
+                    edit = rematch.activity_match_edit(
                         activity=activity,
                         account=form.cleaned_data["account"],
                         opportunity=form.cleaned_data["opportunity"],

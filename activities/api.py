@@ -3,6 +3,7 @@
 A Rep sees and sends only their own activities; Admins (and CSMs, read-only) see all.
 """
 
+from django.conf import settings
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
@@ -23,6 +24,14 @@ def _ref(obj):
     return {"sf_id": obj.sf_id, "name": str(obj)}
 
 
+LIMITS = (
+    f"Limits (each over-limit item is rejected with a 400 naming the field): at most "
+    f"{services.MAX_PARTICIPANTS} participants per activity, a body of at most "
+    f"{services.MAX_BODY_CHARS} characters, {services.MAX_BULK} activities per bulk call; a "
+    f"request body over {settings.MAX_REQUEST_BYTES} bytes is a 400 before it is read."
+)
+
+
 class ParticipantSerializer(serializers.ModelSerializer):
     matched = serializers.SerializerMethodField(help_text="What this participant matched.")
     reason = serializers.CharField(source="match_reason", read_only=True)
@@ -36,6 +45,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "title",
             "phone",
             "country",
+            "response",
             "domain",
             "is_internal",
             "matched",
@@ -67,6 +77,7 @@ class ActivitySerializer(serializers.ModelSerializer):
             "external_id",
             "kind",
             "occurred_at",
+            "ends_at",
             "owner",
             "subject",
             "body",
@@ -93,6 +104,9 @@ class ParticipantInSerializer(serializers.Serializer):
     title = serializers.CharField(required=False)
     phone = serializers.CharField(required=False)
     country = serializers.CharField(required=False)
+    response = serializers.ChoiceField(
+        choices=Participant.Response.choices, required=False, help_text="A meeting's answer."
+    )
 
 
 class ActivityInSerializer(serializers.Serializer):
@@ -102,6 +116,7 @@ class ActivityInSerializer(serializers.Serializer):
     source = serializers.CharField(required=False, default="api")
     kind = serializers.ChoiceField(choices=Activity.Kind.choices)
     occurred_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, help_text="A meeting's end.")
     owner = serializers.EmailField(help_text="The rep's e-mail.")
     subject = serializers.CharField(required=False)
     body = serializers.CharField(required=False)
@@ -195,6 +210,8 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return {a.pk: a for a in query}
 
     @extend_schema(
+        description="Send one activity: 201 when new, 200 when this source + external_id "
+        "exists already.\n\n" + LIMITS,
         request=ActivityInSerializer,
         responses={
             201: ActivitySerializer,
@@ -212,6 +229,8 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(self.get_serializer(activity).data, status=code)
 
     @extend_schema(
+        description='Send up to 1,000 activities as {"activities": [...]} (or a bare list): one '
+        "result per item, in order.\n\n" + LIMITS,
         request=BulkInSerializer,
         responses={
             200: BulkResponseSerializer,

@@ -8,7 +8,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from accounts.signals import account_domains_added
 
-        from .services import activities_rematch_domains_announced
+        from .rematch import activities_rematch_domains_announced
 
         account_domains_added.connect(
             activities_rematch_domains_announced,

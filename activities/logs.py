@@ -5,7 +5,7 @@ import datetime
 
 from accounts.models import new_crmbridge_id
 from integrations.outbox.payloads import outbox_reference, owner_fields
-from integrations.outbox.services import outbox_create_once
+from integrations.outbox.services import outbox_create_once, outbox_enqueue_many
 
 from .models import ActivityLog
 
@@ -54,7 +54,8 @@ def _activity_payload(activity, sobject: str, who, what) -> dict:
     else:
         start = activity.occurred_at.astimezone(datetime.UTC)
         payload["StartDateTime"] = start.isoformat().replace("+00:00", "Z")
-        payload["EndDateTime"] = payload["StartDateTime"]
+        end = (activity.ends_at or activity.occurred_at).astimezone(datetime.UTC)
+        payload["EndDateTime"] = end.isoformat().replace("+00:00", "Z")
     return payload
 
 
@@ -66,3 +67,14 @@ def activity_logs_create_many(*, entries) -> list:
     ActivityLogs made."""
     rows = [_activity_log_build(activity=a, contact=c, lead=ld) for a, c, ld in entries]
     return outbox_create_once(model=ActivityLog, rows=rows, write=_activity_log_write)
+
+
+def activity_logs_resend(*, activity) -> int:
+    """Queue the Tasks / Events of `activity` again (an upsert on their Crmbridge_Id__c), after
+    its time, duration or subject changed. Returns how many were queued."""
+    logs = list(activity.logs.select_related("contact__account", "lead"))
+    for log in logs:
+        log.activity = activity
+    if logs:
+        outbox_enqueue_many(writes=[_activity_log_write(log) for log in logs])
+    return len(logs)

@@ -22,6 +22,9 @@ class Activity(models.Model):
     external_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     occurred_at = models.DateTimeField()
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="A meeting's end: its Event gets the real duration."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities"
     )
@@ -82,6 +85,14 @@ class Participant(models.Model):
         TO = "to", "To"
         CC = "cc", "Cc"
         ATTENDEE = "attendee", "Attendee"
+        ORGANIZER = "organizer", "Organizer"
+
+    class Response(models.TextChoices):
+        NONE = "", "Not known"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        TENTATIVE = "tentative", "Tentative"
+        NEEDS_ACTION = "needs-action", "Not answered"
 
     class MatchedKind(models.TextChoices):
         NONE = "", "Nothing"
@@ -97,6 +108,12 @@ class Participant(models.Model):
     title = models.CharField(max_length=128, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     country = models.CharField(max_length=80, blank=True)
+    response = models.CharField(
+        max_length=12,
+        choices=Response.choices,
+        blank=True,
+        help_text="A meeting attendee's answer to the invitation.",
+    )
     domain = models.CharField(max_length=253, blank=True, db_index=True)
     is_internal = models.BooleanField(default=False)
 

@@ -65,14 +65,27 @@ def name_from_address(email: str | None) -> tuple[str, str]:
 
 # -- signature block ---------------------------------------------------------------------------
 
+# Sign-offs in the languages reps write in; the signature block follows the last one.
 _SIGNOFF = re.compile(
     r"^\s*(--\s*|—\s*|best|best regards|best wishes|kind regards|warm regards|warmest regards|"
     r"regards|many thanks|thanks|thanks again|thank you|cheers|sincerely|sincerely yours|"
-    r"yours sincerely|yours truly|all the best|br|talk soon|speak soon)\s*[,.!]?\s*$",
+    r"yours sincerely|yours truly|all the best|br|talk soon|speak soon|"
+    r"mit freundlichen grüßen|mit freundlichen grüssen|viele grüße|beste grüße|liebe grüße|"
+    r"freundliche grüße|gruß|cordialement|bien cordialement|bien à vous|salutations|"
+    r"saludos|un saludo|saludos cordiales|atentamente|un abrazo|cordiali saluti|"
+    r"distinti saluti|saluti|atenciosamente|abraços|met vriendelijke groet|"
+    r"vriendelijke groeten|groeten|med vänliga hälsningar|vänliga hälsningar|hälsningar|"
+    r"med venlig hilsen|mvh|よろしくお願いします|よろしくお願いいたします|以上)\s*[,.!、。]?\s*$",
     re.IGNORECASE,
 )
+# Where the quoted message a reply or forward carries begins.
 _REPLY_MARKER = re.compile(
-    r"^\s*(>|-{2,}\s*original message|on .+ wrote:\s*$|from:\s|sent from my)", re.IGNORECASE
+    r"^\s*(>|-{2,}\s*original message|-{2,}\s*forwarded message|"
+    r"-{2,}\s*ursprüngliche nachricht|-{2,}\s*message d'origine|-{2,}\s*mensaje original|"
+    r"begin forwarded message:|on .+ wrote:\s*$|am .+ schrieb .+:\s*$|le .+ a écrit\s?:\s*$|"
+    r"el .+ escribió:\s*$|op .+ schreef .+:\s*$|il giorno .+ ha scritto:\s*$|"
+    r"from:\s|von:\s|de\s?:\s|sent from my|enviado desde mi)",
+    re.IGNORECASE,
 )
 _PHONE = re.compile(
     r"(?:(?:tel|phone|mobile|mob|cell|direct|office|[tmpo])\.?\s*[:.]?\s*)?"
@@ -152,6 +165,32 @@ def _signature_lines(body: str) -> list[str]:
     if start is None:
         return []
     return [line.strip() for line in lines[start:] if line.strip()][:10]
+
+
+@dataclass
+class BodyParts:
+    text: str  # what the sender wrote, sign-off included
+    signature: str  # the block after the sign-off (name, title, phone, ...)
+    quoted: str  # the message a reply or forward carries
+
+
+def split_body(body: str | None) -> BodyParts:
+    """Separate what the sender wrote from their signature and from the quoted thread."""
+    lines = (body or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    quoted_from = next((i for i, ln in enumerate(lines) if _REPLY_MARKER.match(ln)), len(lines))
+    own, quoted = lines[:quoted_from], lines[quoted_from:]
+    signoff = max((i for i, line in enumerate(own) if _SIGNOFF.match(line)), default=None)
+    if signoff is None:
+        text, signature = own, []
+    elif own[signoff].strip() in {"--", "—"}:
+        text, signature = own[:signoff], own[signoff + 1 :]
+    else:
+        text, signature = own[: signoff + 1], own[signoff + 1 :]
+    return BodyParts(
+        text="\n".join(text).strip(),
+        signature="\n".join(line.rstrip() for line in signature).strip(),
+        quoted="\n".join(quoted).strip(),
+    )
 
 
 def _is_name_line(line: str) -> bool:

@@ -10,31 +10,33 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django_q.tasks import async_task
 from email_validator import EmailNotValidError, validate_email
 
 from accounts import selectors as account_selectors
-from accounts.domain_services import account_domain_add
 from accounts.models import SalesforceUser
+from crmbridge.boundary import text_problem
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
+from crmbridge.transactions import atomic_with_retry
 
 from . import matching
 from .contacts import contacts_process
-from .models import Activity, MatchEdit, Participant
+from .models import Activity, Participant
 
 MAX_BULK = 1000
-REMATCH_DAYS = 90
+MAX_PARTICIPANTS = 500
+MAX_BODY_CHARS = 100_000
+
 
 CREATED, EXISTING, REJECTED = "created", "existing", "rejected"
 KINDS = frozenset(Activity.Kind.values)
 ROLES = frozenset(Participant.Role.values)
+RESPONSES = frozenset(Participant.Response.values)
 
 
 class ItemInvalid(Exception):
@@ -53,6 +55,7 @@ class CleanActivity:
     subject: str
     body: str
     participants: list  # of dicts: email, name, role, title, phone, country
+    ends_at: dt.datetime | None = None
 
 
 @dataclass
@@ -66,6 +69,8 @@ def normalise_email(value) -> str:
     """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
     if not isinstance(value, str) or not value.strip():
         raise EmailNotValidError("An e-mail address is required.")
+    if problem := text_problem(value):
+        raise EmailNotValidError(problem)
     return _normalise_email(value.strip())
 
 
@@ -80,14 +85,32 @@ def _text(raw, name, *, max_length, required=False, default=""):
         value = default
     if not isinstance(value, str):
         raise ItemInvalid({name: ["Must be text."]})
-    if "\x00" in value:
-        raise ItemInvalid({name: ["Must not contain a NUL (0x00) character."]})
+    if problem := text_problem(value):
+        raise ItemInvalid({name: [problem]})
     value = value.strip()
     if required and not value:
         raise ItemInvalid({name: ["This field is required."]})
     if len(value) > max_length:
         raise ItemInvalid({name: [f"At most {max_length} characters."]})
     return value
+
+
+def _when(raw, name, *, required=False):
+    text = _text(raw, name, max_length=64, required=required)
+    if not text:
+        return None
+    try:
+        when = parse_datetime(text)
+    except ValueError:
+        when = None
+    if when is None:
+        raise ItemInvalid({name: [f"{text!r} is not an ISO 8601 date and time."]})
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, dt.UTC)
+    try:
+        return when.astimezone(dt.UTC)
+    except OverflowError:
+        raise ItemInvalid({name: [f"{text!r} is outside the years 1 to 9999 in UTC."]}) from None
 
 
 def activity_clean(raw, *, default_source="api") -> CleanActivity:
@@ -99,15 +122,10 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
     kind = _text(raw, "kind", max_length=10, required=True).lower()
     if kind not in KINDS:
         raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
-    when_text = _text(raw, "occurred_at", max_length=64, required=True)
-    try:
-        occurred_at = parse_datetime(when_text)
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None:
-        raise ItemInvalid({"occurred_at": [f"{when_text!r} is not an ISO 8601 date and time."]})
-    if timezone.is_naive(occurred_at):
-        occurred_at = timezone.make_aware(occurred_at, dt.UTC)
+    occurred_at = _when(raw, "occurred_at", required=True)
+    ends_at = _when(raw, "ends_at")
+    if ends_at is not None and ends_at < occurred_at:
+        raise ItemInvalid({"ends_at": ["Must not be before occurred_at."]})
     owner_text = _text(raw, "owner", max_length=254, required=True)
     try:
         owner_email = normalise_email(owner_text)
@@ -119,12 +137,16 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
     body = raw.get("body") or ""
     if not isinstance(body, str):
         raise ItemInvalid({"body": ["Must be text."]})
-    if "\x00" in body:
-        raise ItemInvalid({"body": ["Must not contain a NUL (0x00) character."]})
+    if len(body) > MAX_BODY_CHARS:
+        raise ItemInvalid({"body": [f"At most {MAX_BODY_CHARS} characters."]})
+    if problem := text_problem(body):
+        raise ItemInvalid({"body": [problem]})
 
     people = raw.get("participants") or []
     if not isinstance(people, list):
         raise ItemInvalid({"participants": ["Must be a list."]})
+    if len(people) > MAX_PARTICIPANTS:
+        raise ItemInvalid({"participants": [f"At most {MAX_PARTICIPANTS} per activity."]})
     participants, seen = [], set()
     for person in people:
         if not isinstance(person, dict):
@@ -138,8 +160,19 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
             ) from None
         role = (person.get("role") or Participant.Role.TO).lower()
         if role not in ROLES:
+            allowed = ", ".join(Participant.Role.values)
             raise ItemInvalid(
-                {"participants": [f"{email}: role {role!r} is not one of from, to, cc, attendee."]}
+                {"participants": [f"{email}: role {role!r} is not one of {allowed}."]}
+            )
+        response = (person.get("response") or "").lower()
+        if response not in RESPONSES:
+            raise ItemInvalid(
+                {
+                    "participants": [
+                        f"{email}: response {response!r} is not one of "
+                        f"{', '.join(sorted(RESPONSES - {''}))}."
+                    ]
+                }
             )
         if email.lower() in seen:
             continue
@@ -152,10 +185,11 @@ def activity_clean(raw, *, default_source="api") -> CleanActivity:
                 "title": _text(person, "title", max_length=128),
                 "phone": _text(person, "phone", max_length=40),
                 "country": _text(person, "country", max_length=80),
+                "response": response,
             }
         )
     return CleanActivity(
-        source, external_id, kind, occurred_at, owner_email, subject, body, participants
+        source, external_id, kind, occurred_at, owner_email, subject, body, participants, ends_at
     )
 
 
@@ -211,7 +245,7 @@ def match_context_for(*, emails, settings=None) -> matching.MatchContext:
     )
 
 
-def _apply_activity_match(activity, result: matching.ActivityMatch):
+def apply_activity_match(activity, result: matching.ActivityMatch):
     activity.match_status = result.status
     activity.account = result.account
     activity.opportunity = result.opportunity
@@ -219,7 +253,7 @@ def _apply_activity_match(activity, result: matching.ActivityMatch):
     activity.match_reason = result.reason
 
 
-def _apply_participant_match(participant, result: matching.ParticipantMatch):
+def apply_participant_match(participant, result: matching.ParticipantMatch):
     participant.domain = result.domain
     participant.is_internal = result.is_internal
     participant.matched_kind = result.matched_kind
@@ -249,12 +283,9 @@ PARTICIPANT_MATCH_FIELDS = [
 ]
 
 
-def _after_match(activities):
-    """Runs inside the ingestion / re-match / Edit match transaction, after matching.
-
-    Contact creation hooks in here: the issue-6 step (`activities.contacts.contacts_process(
-    activities=activities)`) is to be called from this one place.
-    """
+def after_match(activities):
+    """Runs inside the ingestion / re-match / Edit match transaction, after matching: the one
+    place that starts contact creation."""
     contacts_process(activities=activities)
 
 
@@ -271,7 +302,10 @@ def _existing_by_key(keys):
 
 
 def _insert(new_rows):
-    """Insert activities and their participants; on a concurrent duplicate, one by one."""
+    """Insert activities and their participants; on a concurrent duplicate, one by one.
+    Always in key order: concurrent calls with overlapping keys then wait for each other on
+    the unique index instead of deadlocking."""
+    new_rows = sorted(new_rows, key=lambda row: (row[0].source, row[0].external_id))
     activities = [activity for activity, _ in new_rows]
     try:
         with transaction.atomic():
@@ -308,7 +342,7 @@ def _existing_result(activity, owner, actor_is_admin) -> IngestResult:
     the same source+external_id under another owner is refused, without saying whose it is."""
     if actor_is_admin or activity.owner_id == owner.pk:
         return IngestResult(EXISTING, activity)
-    message = "This source and external_id are already used by an activity of another owner."
+    message = "This external_id is not accepted: send a different one."
     return IngestResult(REJECTED, errors={"external_id": [message]})
 
 
@@ -348,7 +382,7 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
     if not accepted:
         return results
 
-    with transaction.atomic():
+    def write():  # run again from the start if PostgreSQL aborts it (crmbridge.transactions)
         existing = _existing_by_key({(item.source, item.external_id) for _, item, _ in accepted})
         fresh, first_of_key = [], {}
         for index, item, owner in accepted:
@@ -380,16 +414,17 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                     external_id=item.external_id,
                     kind=item.kind,
                     occurred_at=item.occurred_at,
+                    ends_at=item.ends_at,
                     owner=owner,
                     owner_sf_user=sf_user,
                     subject=item.subject,
                     body=item.body,
                 )
-                _apply_activity_match(activity, outcome)
+                apply_activity_match(activity, outcome)
                 participants = []
                 for person, found in zip(item.participants, outcome.participants, strict=True):
                     participant = Participant(**person)
-                    _apply_participant_match(participant, found)
+                    apply_participant_match(participant, found)
                     participants.append(participant)
                 rows.append((index, activity, participants))
             created, taken = _insert([(a, p) for _, a, p in rows])
@@ -405,135 +440,12 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                 for repeat in first_of_key[(activity.source, activity.external_id)][1]:
                     results[repeat] = IngestResult(EXISTING, results[index].activity)
             if made:
-                _after_match(made)
+                after_match(made)
+
+    atomic_with_retry(write)
     return results
 
 
 def activity_ingest(*, item, actor=None, default_source="api") -> IngestResult:
     """Ingest one activity (see activity_ingest_many)."""
     return activity_ingest_many(items=[item], actor=actor, default_source=default_source)[0]
-
-
-def activities_rematch(*, activities) -> int:
-    """Match these activities again (except those a person set with Edit match).
-    Returns how many changed status or Account."""
-    activities = [a for a in activities if not a.match_edited]
-    if not activities:
-        return 0
-    by_activity = {}
-    for participant in Participant.objects.filter(activity__in=activities).order_by("pk"):
-        by_activity.setdefault(participant.activity_id, []).append(participant)
-    ctx = match_context_for(emails={p.email for ps in by_activity.values() for p in ps})
-    changed, all_parts = [], []
-    for activity in activities:
-        parts = by_activity.get(activity.pk, [])
-        before = (activity.match_status, activity.account_id, activity.opportunity_id)
-        outcome = matching.match_activity(
-            emails=[p.email for p in parts], owner_sf_user_id=activity.owner_sf_user_id, ctx=ctx
-        )
-        _apply_activity_match(activity, outcome)
-        for participant, found in zip(parts, outcome.participants, strict=True):
-            _apply_participant_match(participant, found)
-        all_parts.extend(parts)
-        if before != (activity.match_status, activity.account_id, activity.opportunity_id):
-            changed.append(activity)
-    with transaction.atomic():
-        Activity.objects.bulk_update(activities, ACTIVITY_MATCH_FIELDS, batch_size=500)
-        Participant.objects.bulk_update(all_parts, PARTICIPANT_MATCH_FIELDS, batch_size=1000)
-        if changed:
-            _after_match(changed)
-    return len(changed)
-
-
-def activities_rematch_domains_announced(sender, *, domains, background=False, **kwargs) -> int:
-    """Accounts gained `domains` (accounts.signals.account_domains_added): re-match their recent
-    unmatched activity, in a task when the change came from a person's request."""
-    if background:
-        async_task("activities.tasks.activities_rematch_domains", list(domains))
-        return 0
-    return activities_rematch_for_domains(domains=domains)
-
-
-def activities_rematch_for_domains(*, domains, days=REMATCH_DAYS, chunk=500) -> int:
-    """Re-match the unmatched (and ambiguous) activities of the last `days` days that have a
-    participant on one of `domains`. Returns how many changed."""
-    domains = sorted({d.lower() for d in domains if d})
-    if not domains:
-        return 0
-    since = timezone.now() - dt.timedelta(days=days)
-    ids = list(
-        Activity.objects.filter(
-            match_status__in=[Activity.MatchStatus.UNMATCHED, Activity.MatchStatus.AMBIGUOUS],
-            match_edited=False,
-            occurred_at__gte=since,
-            participants__domain__in=domains,
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-    changed = 0
-    for start in range(0, len(ids), chunk):
-        batch = Activity.objects.filter(pk__in=ids[start : start + chunk])
-        changed += activities_rematch(activities=list(batch))
-    return changed
-
-
-def match_snapshot(activity) -> dict:
-    """What an activity's match is, as recorded in a MatchEdit."""
-    return {
-        "status": activity.match_status,
-        "account": (
-            {"sf_id": activity.account.sf_id, "name": activity.account.name}
-            if activity.account_id
-            else None
-        ),
-        "opportunity": (
-            {"sf_id": activity.opportunity.sf_id, "name": activity.opportunity.name}
-            if activity.opportunity_id
-            else None
-        ),
-        "reason": activity.match_reason,
-    }
-
-
-@transaction.atomic
-def activity_match_edit(
-    *, activity, account, opportunity=None, user, add_domain: str = ""
-) -> MatchEdit:
-    """A person sets an activity's Account (and Opportunity). Recorded; re-matching keeps it.
-
-    With `add_domain` (Admins only), the domain is also added to the Account.
-    """
-    if opportunity is not None and (account is None or opportunity.account_id != account.pk):
-        raise ValidationError({"opportunity": "Choose an Opportunity of the chosen Account."})
-    if add_domain and not has_role(user, ADMIN):
-        raise ValidationError({"add_domain": "Only an Admin may add a domain to an Account."})
-    if add_domain and account is None:
-        raise ValidationError({"add_domain": "Choose an Account to add the domain to."})
-    activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    before = match_snapshot(activity)
-    added = ""
-    if add_domain:
-        added = account_domain_add(account=account, domain=add_domain, user=user).domain
-    activity.account = account
-    activity.opportunity = opportunity
-    activity.match_status = (
-        Activity.MatchStatus.MATCHED if account is not None else Activity.MatchStatus.UNMATCHED
-    )
-    activity.match_edited = True
-    activity.match_reason_code = "edited"
-    who = user.get_full_name() or user.get_username()
-    activity.match_reason = (
-        f"Set by {who} with Edit match on {timezone.now():%Y-%m-%d %H:%M} UTC"
-        + (f": {account.name}." if account is not None else ": no Account.")
-    )
-    activity.save(update_fields=[*ACTIVITY_MATCH_FIELDS, "match_edited"])
-    edit = MatchEdit.objects.create(
-        activity=activity,
-        user=user,
-        before=before,
-        after=match_snapshot(activity),
-        added_domain=added,
-    )
-    _after_match([activity])
-    return edit

@@ -2,13 +2,13 @@
 
 import logging
 
-from . import services
+from . import rematch
 
 log = logging.getLogger(__name__)
 
 
 def activities_rematch_domains(domains):
     """Re-match the recent unmatched activity of `domains` (enqueued when a domain is added)."""
-    changed = services.activities_rematch_for_domains(domains=domains)
+    changed = rematch.activities_rematch_for_domains(domains=domains)
     log.info("re-matched activity on %s: %d changed", ", ".join(domains), changed)
     return changed

@@ -90,15 +90,8 @@ def run_bench(args):
     from integrations.dialer import services
     from integrations.dialer.models import CallRun, Integration
     from integrations.salesforce import SalesforceClient, install_client
-    from sfemulator.seed import LEAD_STATUSES
 
     org = sfemulator.Org(":memory:")
-    for label, converted, default, order in LEAD_STATUSES:
-        org.insert(
-            "LeadStatus",
-            {"MasterLabel": label, "IsConverted": converted, "IsDefault": default,
-             "SortOrder": order},
-        )  # fmt: skip
     client = SalesforceClient.for_emulator(org, base_delay=0)
     install_client(client)
 

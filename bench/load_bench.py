@@ -1,10 +1,10 @@
-"""Load and faults: 4 API clients post activities over HTTP while the pusher and a classification
-re-run work, on PostgreSQL, with a share of Salesforce calls failing. Prints sustained
-activities/s and p50/p99 latency, then checks that Salesforce and the mirror agree: every record
-crmbridge created is in the org exactly once (zero duplicates, zero losses).
+"""Load and faults: 8 API clients post overlapping activities over HTTP while the pusher and a
+classification re-run work, on PostgreSQL, with a share of Salesforce calls failing.
+Prints sustained activities/s and p50/p99 latency, then checks that Salesforce and the mirror
+agree: every record crmbridge created is in the org exactly once (zero duplicates, zero losses).
 
-    DEBUG=1 .venv/bin/python bench/load_bench.py [--activities 4000] [--batch 25] [--clients 4]
-        [--fault-rate 0.1] [--workers 4] [--keep]
+    DEBUG=1 .venv/bin/python bench/load_bench.py [--activities 4000] [--batch 25] [--clients 8]
+        [--overlap 0.5] [--fault-rate 0.1] [--workers 4] [--keep]
 
 What runs where:
 - a throwaway PostgreSQL database (postgres://postgres@127.0.0.1:5432/crmbridge_load, dropped
@@ -12,8 +12,10 @@ What runs where:
   and pulled into the mirror;
 - gunicorn (`crmbridge.wsgi`, --workers N) serving the API on a loopback port: ingestion,
   matching and contact decisions happen there, in the request;
-- this process: `--clients` threads posting to /api/v1/activities/bulk/ (each rep its own
-  token; 5% of batches re-sent to prove idempotency), a pusher thread (integrations.sync.push
+- this process: `--clients` threads posting to /api/v1/activities/bulk/ as an Admin (the
+  activities belong to the reps; a share `--overlap` of each client's external ids are also
+  sent, in another order, by the next client, and 5% of batches re-sent, to prove idempotency
+  under concurrency: no deadlock, no 500), a pusher thread (integrations.sync.push
   .outbox_push) and a re-classification thread (rule pack loaded -> contacts_reclassify), both
   through a client whose org fails `--fault-rate` of calls with 503s.
 Afterwards the faults are cleared and the outbox drained, then the ledger is checked.
@@ -42,26 +44,30 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=4000, help="total to post")
     parser.add_argument("--batch", type=int, default=25, help="activities per bulk call")
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--overlap", type=float, default=0.5, help="share of ids the next client sends too"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--fault-rate", type=float, default=0.1)
+    parser.add_argument("--database", default=DB_NAME, help="PostgreSQL database (recreated)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser.parse_args()
 
 
-def recreate_database():
+def recreate_database(name):
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
 
 
-def drop_database():
+def drop_database(name):
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def free_port():
@@ -84,20 +90,20 @@ def main():
     env = {
         **os.environ,
         "DEBUG": "1",
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "DATABASE_URL": f"{PG}/{args.database}",
         "SALESFORCE_EMULATOR": str(tmp / "sforg.sqlite3"),
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "crmbridge.settings",
     }
     os.environ.update(env)
-    recreate_database()
+    recreate_database(args.database)
     t0 = time.monotonic()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
         check=True,
     )  # fmt: skip
-    print(f"database {DB_NAME} migrated in {time.monotonic() - t0:.1f}s")
+    print(f"database {args.database} migrated in {time.monotonic() - t0:.1f}s")
 
     import django
 
@@ -116,7 +122,7 @@ def main():
 
         connections.close_all()
         if not args.keep:
-            drop_database()
+            drop_database(args.database)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -158,7 +164,12 @@ def run(args, env, tmp):
             username=f"loadrep{n}", defaults={"email": f"loadrep{n}@crmbridge.example"}
         )
         user.groups.add(rep_group)
-        reps.append((user, Token.objects.get_or_create(user=user)[0].key))
+        reps.append(user)
+    admin, _ = User.objects.get_or_create(
+        username="loadadmin", defaults={"email": "loadadmin@crmbridge.example"}
+    )
+    admin.groups.add(Group.objects.get(name="Admin"))
+    token = Token.objects.get_or_create(user=admin)[0].key
 
     # -- the server --------------------------------------------------------------------------------
     port = free_port()
@@ -238,35 +249,45 @@ def run(args, env, tmp):
 
     # -- the clients -------------------------------------------------------------------------------
     per_client = args.activities // args.clients
+    overlap = int(per_client * args.overlap)
     latencies, counts, errors = [], {"created": 0, "existing": 0, "rejected": 0}, []
     lock = threading.Lock()
     start_time = datetime(2026, 11, 1, tzinfo=UTC)
 
-    def client_loop(index, user, token):
-        rng = random.Random(index)
+    def item_for(n):
+        """Activity n, the same whichever client sends it."""
+        rng = random.Random(n)
+        domain = rng.choice(domains)
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        return {
+            "external_id": f"load-{n}",
+            "kind": rng.choice(["email", "meeting", "call"]),
+            "occurred_at": (start_time + timedelta(minutes=n)).isoformat(),
+            "owner": reps[n % len(reps)].email,
+            "subject": f"Load {n}",
+            "participants": [
+                {"email": f"{first.lower()}.{last.lower()}{n % 97}@{domain}",
+                 "name": f"{first} {last}", "title": rng.choice(TITLES)},
+                {"email": f"{first.lower()}{n}@gmail.com", "name": first},
+            ],
+        }  # fmt: skip
+
+    def ids_of(index):
+        """The client's own ids, plus the first `overlap` share of the previous client's."""
+        own = list(range(index * per_client, (index + 1) * per_client))
+        previous = (index - 1) % args.clients
+        shared = list(range(previous * per_client, previous * per_client + overlap))
+        ids = own + shared
+        random.Random(index).shuffle(ids)
+        return ids
+
+    def client_loop(index):
         session = requests.Session()
         session.headers["Authorization"] = f"Token {token}"
-        sent = 0
+        ids = ids_of(index)
         batch_no = 0
-        while sent < per_client:
-            size = min(args.batch, per_client - sent)
-            items = []
-            for k in range(size):
-                n = sent + k
-                domain = rng.choice(domains)
-                first, last = rng.choice(FIRST), rng.choice(LAST)
-                items.append({
-                    "external_id": f"load-{index}-{n}",
-                    "kind": rng.choice(["email", "meeting", "call"]),
-                    "occurred_at": (start_time + timedelta(minutes=n)).isoformat(),
-                    "owner": user.email,
-                    "subject": f"Load {index}/{n}",
-                    "participants": [
-                        {"email": f"{first.lower()}.{last.lower()}{n % 97}@{domain}",
-                         "name": f"{first} {last}", "title": rng.choice(TITLES)},
-                        {"email": f"{first.lower()}{n}@gmail.com", "name": first},
-                    ],
-                })  # fmt: skip
+        for sent in range(0, len(ids), args.batch):
+            items = [item_for(n) for n in ids[sent : sent + args.batch]]
             resend = batch_no % 20 == 19  # 5% of batches go twice: must give "existing"
             for _attempt in range(2 if resend else 1):
                 began = time.monotonic()
@@ -281,17 +302,13 @@ def run(args, env, tmp):
                         continue
                     for row in response.json()["results"]:
                         counts[row["status"]] += 1
-            sent += size
             batch_no += 1
 
     background = [threading.Thread(target=pusher), threading.Thread(target=reclassifier)]
     for thread in background:
         thread.start()
     posting_started = time.monotonic()
-    clients = [
-        threading.Thread(target=client_loop, args=(i, user, token))
-        for i, (user, token) in enumerate(reps)
-    ]
+    clients = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.clients)]
     for thread in clients:
         thread.start()
     for thread in clients:
@@ -303,8 +320,9 @@ def run(args, env, tmp):
 
     accepted = counts["created"]
     print()
-    print(f"posted {args.activities} activities in {len(latencies)} bulk calls of <= {args.batch} "
-          f"from {args.clients} clients in {posting_seconds:.1f}s")  # fmt: skip
+    print(f"posted {args.activities} activities ({overlap} of each client's also sent by the "
+          f"next) in {len(latencies)} bulk calls of <= {args.batch} from {args.clients} clients "
+          f"in {posting_seconds:.1f}s")  # fmt: skip
     with_resends = (accepted + counts["existing"]) / posting_seconds
     print(f"  sustained: {accepted / posting_seconds:.0f} activities/s created "
           f"({with_resends:.0f}/s incl. re-sends)")  # fmt: skip

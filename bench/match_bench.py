@@ -10,7 +10,7 @@ Uses a throwaway PostgreSQL database (crmbridge_bench_match, dropped at the end)
 What is measured:
 - ingestion: activity_ingest_many in batches (3 participants each: a known Contact, a new
   person at an Account's domain, and a personal or internal address) against the mirror;
-  activities/s and queries per call. Contact creation (issue 6, runs after matching in the same
+  activities/s and queries per call. Contact creation (runs after matching in the same
   call) is switched off for the main run, and measured separately with --with-contacts.
 - changelist: /admin/activities/activity/ as an admin and as a rep at --feed-rows activities:
   queries and wall time per request (best of 3).
@@ -342,9 +342,9 @@ def run(args):
     rng = random.Random(1)
     print(f"database: {connection.vendor}")
     admin, rep = build_mirror(args, rng)
-    hook = services._after_match
-    # Matching and ingestion alone: the after-match hook (issue 6's contact step) switched off.
-    services._after_match = lambda activities: None
+    hook = services.after_match
+    # Matching and ingestion alone: the after-match hook (the contact step) switched off.
+    services.after_match = lambda activities: None
     print("queries per ingestion call by batch size (matching + ingestion, after-match hook off):")
     small_batch_queries(args, rng, rep, "q")
     if args.history:
@@ -384,11 +384,11 @@ def run(args):
         ingest(args, more, "diagnostic: same, foreign key checks immediate (moved off COMMIT)")
         services.activity_ingest_many = real
         globals().pop("_ingest_override")
-    services._after_match = hook
+    services.after_match = hook
     if args.with_contacts:
         from crmbridge.models import GlobalSettings
 
-        print("full pipeline (after-match hook on: issue 6's contact step included):")
+        print("full pipeline (after-match hook on: the contact step included):")
         settings = GlobalSettings.load()
         settings.contact_creation_enabled = True
         settings.save()

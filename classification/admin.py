@@ -11,10 +11,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from import_export.admin import ImportExportModelAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
 from crmbridge import attention
-from crmbridge.admin import SingletonAdminMixin
+from crmbridge.admin import HistoryAdmin, SingletonAdminMixin
 from crmbridge.roles import ADMIN, CSM, has_role
 from integrations.salesforce import SalesforceError
 
@@ -82,7 +81,7 @@ def _explanation_rows(explanation):
 
 
 @admin.register(ClassificationRule)
-class ClassificationRuleAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class ClassificationRuleAdmin(ImportExportModelAdmin, HistoryAdmin):
     resource_classes = [ClassificationRuleResource]
     form = ClassificationRuleForm
     change_list_template = "admin/classification/classificationrule/change_list.html"
@@ -297,7 +296,7 @@ class ClassificationValueAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClassificationSettings)
-class ClassificationSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
+class ClassificationSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
     fields = ["executive_seniorities", "engaged_days", "clear_unmatched"]
 
 

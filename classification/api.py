@@ -12,8 +12,9 @@ from rest_framework.views import APIView
 from crmbridge.api import IsCsmOrAdmin
 
 from . import selectors, services
-from .engine import Rule, RuleSet, phrase_key, shadowed_rules
+from .engine import Rule, RuleSet, shadowed_rules
 from .models import VALUE_MAX_LENGTH, ClassificationRule, Dimension
+from .words import phrase_key
 
 MAX_PREVIEW_TITLES = 10_000
 MAX_DRAFT_RULES = 20_000

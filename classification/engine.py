@@ -71,12 +71,13 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from .words import normalize_words, phrase_key, words_list
 
 __all__ = [
     "DEPARTMENT",
@@ -100,97 +101,6 @@ SENIORITY = "seniority"
 DIMENSIONS = (DEPARTMENT, SENIORITY)
 
 RULEPACK_DIR = Path(__file__).resolve().parent / "rulepacks"
-
-
-# --------------------------------------------------------------------------------------------
-# Words
-# --------------------------------------------------------------------------------------------
-
-# Blocks of scripts written without spaces between words: each letter is its own word.
-_NO_SPACE_BLOCKS = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x0F00, 0x0FFF),  # Tibetan
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x19E0, 0x19FF),  # Khmer symbols
-    (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
-    (0x3005, 0x3007),  # 々 〆 〇
-    (0x3021, 0x3029),  # Hangzhou numerals
-    (0x3031, 0x303C),  # kana repeat marks, 〻 〼
-    (0x3040, 0x30FF),  # Hiragana, Katakana (incl. ー)
-    (0x3100, 0x312F),  # Bopomofo
-    (0x31A0, 0x31BF),  # Bopomofo extended
-    (0x31F0, 0x31FF),  # Katakana phonetic extensions
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0xFF66, 0xFF9F),  # halfwidth Katakana (NFKC widens them anyway)
-    (0x16FE0, 0x16FFF),  # ideographic symbols
-    (0x1B000, 0x1B16F),  # Kana supplement / extended
-)
-_NO_SPACE_WHOLE = ((0x20000, 0x3FFFF),)  # CJK extensions B.. in planes 2 and 3: all ideographs
-# Default-ignorable marks that must not glue or split words of their own: treated as separators.
-_SEPARATOR_MARKS = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
-
-
-def _ranges(codepoints: list[int]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for cp in codepoints:
-        if out and out[-1][1] == cp - 1:
-            out[-1] = (out[-1][0], cp)
-        else:
-            out.append((cp, cp))
-    return out
-
-
-def _char_class(ranges: Iterable[tuple[int, int]]) -> str:
-    def esc(cp: int) -> str:
-        return f"\\U{cp:08x}"
-
-    return "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in ranges)
-
-
-def _build_word_regex() -> re.Pattern[str]:
-    def in_blocks(cp: int, blocks: tuple[tuple[int, int], ...]) -> bool:
-        return any(a <= cp <= b for a, b in blocks)
-
-    word: list[int] = []
-    no_space: list[int] = []
-    category = unicodedata.category
-    for cp in range(0x20000):  # planes 0 and 1; planes 2-3 are handled wholesale below
-        if category(chr(cp))[0] not in "LNM" or in_blocks(cp, _SEPARATOR_MARKS):
-            continue
-        (no_space if in_blocks(cp, _NO_SPACE_BLOCKS) else word).append(cp)
-    word_class = _char_class(_ranges(word))
-    no_space_class = _char_class([*_ranges(no_space), *_NO_SPACE_WHOLE])
-    return re.compile(f"[{no_space_class}]|[{word_class}]+")
-
-
-_WORD_RE = _build_word_regex()
-_ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
-_findall = _WORD_RE.findall
-_ascii_findall = _ASCII_WORD_RE.findall
-_nfkc = unicodedata.normalize
-
-
-def normalize_words(text: str | None) -> tuple[str, ...]:
-    """NFKC, then Unicode case folding, then the words of ``text`` (see the module docstring)."""
-    if not text:
-        return ()
-    if text.isascii():  # NFKC is the identity and casefold() is lower() on ASCII
-        return tuple(_ascii_findall(text.lower()))
-    return tuple(_findall(_nfkc("NFKC", text).casefold()))
-
-
-def _words_list(text: str) -> list[str]:
-    if text.isascii():
-        return _ascii_findall(text.lower())
-    return _findall(_nfkc("NFKC", text).casefold())
-
-
-def phrase_key(keyword: str | None) -> tuple[str, ...]:
-    """The normalised words of a keyword phrase; ``()`` means empty or punctuation only."""
-    return normalize_words(keyword)
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,7 +344,7 @@ class RuleSet:
     def classify_uncached(self, title: str | None) -> Classification:
         if not title:
             return _UNCLASSIFIED
-        words = _words_list(title)
+        words = words_list(title)
         root = self._root
         n = len(words)
         dep = sen = None

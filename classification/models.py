@@ -14,7 +14,8 @@ from simple_history.models import HistoricalRecords
 from crmbridge.models import SingletonModel
 from integrations.salesforce.objects import CLASSIFIED_CONTACT_FIELDS
 
-from .engine import Rule, phrase_key
+from .engine import Rule
+from .words import phrase_key
 
 
 class Dimension(models.TextChoices):

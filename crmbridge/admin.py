@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -27,8 +28,20 @@ class SingletonAdminMixin:
         return redirect(reverse(url_name, args=[self.model.load().pk]))
 
 
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin, with its revert page saving only for roles that may change
+    the row: the library checks view permission alone before saving a POSTed old version."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            obj = self.get_object(request, object_id)  # None for a deleted row: model-wide check
+            if not self.has_change_history_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 @admin.register(GlobalSettings)
-class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
+class GlobalSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
     """One row: the changelist goes straight to it; no add, no delete."""
 
     fieldsets = [
@@ -45,6 +58,10 @@ class GlobalSettingsAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
         ),
         ("Domains", {"fields": ["internal_domains", "extra_personal_domains"]}),
         ("Salesforce sync", {"fields": ["sync_interval_minutes", "api_budget_percent"]}),
+        (
+            "Mail and calendar capture",
+            {"fields": ["capture_body", "capture_body_chars", "capture_exclusions"]},
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -74,7 +91,7 @@ class ProfileMembershipInline(admin.TabularInline):
 
 
 @admin.register(ConfigurationProfile)
-class ConfigurationProfileAdmin(SimpleHistoryAdmin):
+class ConfigurationProfileAdmin(HistoryAdmin):
     list_display = ["name", "contact_creation_enabled", "is_default", "member_count"]
     list_filter = ["contact_creation_enabled", "is_default"]
     search_fields = ["name"]

@@ -57,6 +57,12 @@ class GlobalSettingsSerializer(serializers.ModelSerializer):
     )
     internal_domains = domain_list_field()
     extra_personal_domains = domain_list_field()
+    capture_exclusions = serializers.ListField(
+        child=serializers.CharField(max_length=254, trim_whitespace=True),
+        required=False,
+        allow_empty=True,
+        help_text="Addresses and domains capture skips.",
+    )
 
     class Meta:
         model = GlobalSettings
@@ -69,6 +75,9 @@ class GlobalSettingsSerializer(serializers.ModelSerializer):
             "auto_attribute_updates",
             "sync_interval_minutes",
             "api_budget_percent",
+            "capture_body",
+            "capture_body_chars",
+            "capture_exclusions",
         ]
 
     def validate_internal_domains(self, value):

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from .models import ConfigurationProfile, ProfileMembership
 from .roles import ADMIN, CSM, REP
 
-DEMO_ORDER = ["sync", "classification", "accounts", "activities", "dialer"]
+DEMO_ORDER = ["sync", "classification", "accounts", "activities", "dialer", "capture"]
 DEMO_DOMAIN = "crmbridge.example"
 DEMO_USERS = [
     # username, role, first name, last name

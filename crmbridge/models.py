@@ -32,6 +32,23 @@ def validate_domain_list(value):
         )
 
 
+def validate_exclusion_list(value):
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Give a list of addresses and domains.")
+    bad = [item for item in value if not item or " " in item or "." not in item.rsplit("@")[-1]]
+    if bad:
+        raise ValidationError(
+            "Not an address or domain: %(bad)s (write jane@example.com or example.com).",
+            params={"bad": ", ".join(bad)},
+        )
+
+
+class CaptureBody(models.TextChoices):
+    NONE = "none", "None (subject and people only)"
+    FIRST = "first", "First N characters"
+    FULL = "full", "Full text"
+
+
 class SingletonModel(models.Model):
     """A table of exactly one row (pk 1), read with `load()`; each subclass also declares a
     check constraint `pk = 1` so the database refuses a second row."""
@@ -91,6 +108,24 @@ class GlobalSettings(SingletonModel):
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Share of the org's daily Salesforce API limit crmbridge may use.",
+    )
+
+    capture_body = models.CharField(
+        max_length=10,
+        choices=CaptureBody.choices,
+        default=CaptureBody.FIRST,
+        help_text="How much of a captured e-mail's text is kept (attachments never are).",
+    )
+    capture_body_chars = models.PositiveIntegerField(
+        default=2000,
+        validators=[MinValueValidator(1), MaxValueValidator(32000)],
+        help_text="With 'first N characters': how many.",
+    )
+    capture_exclusions = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_exclusion_list],
+        help_text="Addresses (jane@example.com) and domains (example.com) capture skips.",
     )
 
     history = HistoricalRecords()

@@ -15,8 +15,6 @@ ROLES = (ADMIN, CSM, REP)
 
 # Apps whose every model a CSM may view (read-only elsewhere than classification).
 CSM_VIEW_APPS = ("crmbridge", "accounts", "activities", "integrations", "sync", "dialer")
-# Apps whose models a Rep may have some permissions on (REP_PERMISSIONS).
-REP_APPS = ("addressbooks",)
 # Apps a CSM may fully edit.
 CSM_EDIT_APPS = ("classification",)
 # A rep works their own activity feed; which rows are "their own" is enforced by querysets.
@@ -33,6 +31,12 @@ REP_PERMISSIONS = (
     "addressbooks.change_addressbook",
     "addressbooks.delete_addressbook",
     "addressbooks.view_addressbookrun",
+    # Their own mailbox and calendar sources (querysets show a rep only their own).
+    "capture.view_capturesource",
+    "capture.add_capturesource",
+    "capture.change_capturesource",
+    "capture.delete_capturesource",
+    "capture.view_capturerun",
 )
 
 # Models no role but Admin may even see, whatever the app rules above say.
@@ -57,9 +61,10 @@ def _permissions_for(role):
                 chosen.append(perm)
         return chosen
     codenames = [name.split(".", 1) for name in REP_PERMISSIONS]
+    rep_apps = {app for app, _ in codenames}
     return [
         perm
-        for perm in perms.filter(content_type__app_label__in=local_apps | set(REP_APPS))
+        for perm in perms.filter(content_type__app_label__in=rep_apps)
         if [perm.content_type.app_label, perm.codename] in codenames
     ]
 

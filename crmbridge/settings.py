@@ -56,10 +56,13 @@ INSTALLED_APPS = [
     "integrations.sync",
     "integrations.dialer",
     "integrations.addressbooks",
+    "integrations.capture",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: NUL in query parameters, oversized bodies are 400s.
+    "crmbridge.boundary.InputBoundaryMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -190,8 +193,22 @@ SALESFORCE = {
     "DOMAIN": env("SALESFORCE_DOMAIN", default=None),
 }
 
+# --- CSV/spreadsheet exports (django-import-export, every resource): a cell that would start a
+# formula ("=HYPERLINK(...)") is exported as text.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+
+# --- Size limits (README "Limits"): bigger requests are a 400 before any view reads them.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+
 # --- REST API
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "crmbridge.boundary.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Token first: its WWW-Authenticate header makes anonymous calls a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -23,6 +23,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # Tasks run inline (django-q2's sync mode) unless a test is marked real_broker.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# Secrets at rest (address books, mailboxes) need a key; pytest-django turns DEBUG off, which
-# drops the development key. A fixed test-only key.
-FIELD_ENCRYPTION_KEYS = ["s6rg3fea722KjCU_aw3qaopvOD8lciwhyLmMbkIkCPo="]
+
+# Secrets at rest need a key; the suite has its own (never a production one).
+from .settings import FIELD_ENCRYPTION_KEYS  # noqa: E402
+
+FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or ["pn8yTqF4lqT7o1n2l0kq9m0hJbH2mJqk3sVQ6d3Yb1Q="]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import ApiError
+
 EXTERNAL_ID = "Crmbridge_Id__c"
 
 DEPARTMENTS = [
@@ -74,6 +76,7 @@ class Field:
     reference_to: list[str] = field(default_factory=list)
     relationship_name: str | None = None
     custom: bool = False
+    child_relationship: str | None = None  # the parent's name for its children, e.g. Contacts
 
     def describe(self) -> dict:
         picklist = [
@@ -168,7 +171,19 @@ class SObject:
         return {
             **self.summary(version),
             "fields": [f.describe() for f in self.fields.values()],
-            "childRelationships": [],
+            "childRelationships": [
+                {
+                    "cascadeDelete": False,
+                    "childSObject": child.name,
+                    "deprecatedAndHidden": False,
+                    "field": f.name,
+                    "junctionIdListNames": [],
+                    "junctionReferenceTo": [],
+                    "relationshipName": f.child_relationship,
+                    "restrictedDelete": False,
+                }
+                for child, f in children_of(self.name)
+            ],
             "recordTypeInfos": [],
             "urls": {
                 "sobject": base,
@@ -237,8 +252,16 @@ def _common(owner: bool = True) -> list[Field]:
     return fields
 
 
-def _ref(name: str, to: list[str], rel: str, **kw) -> Field:
-    return Field(name, "reference", reference_to=to, relationship_name=rel, length=18, **kw)
+def _ref(name: str, to: list[str], rel: str, child: str | None = None, **kw) -> Field:
+    return Field(
+        name,
+        "reference",
+        reference_to=to,
+        relationship_name=rel,
+        child_relationship=child,
+        length=18,
+        **kw,
+    )
 
 
 def _obj(name, prefix, label, plural, fields, owner=True, name_field="Name") -> SObject:
@@ -277,7 +300,7 @@ OBJECTS: dict[str, SObject] = {
                 Field("MailingCountry", length=80),
                 Field("Department", "picklist", picklist=DEPARTMENTS, length=80),
                 Field("Seniority__c", "picklist", picklist=SENIORITIES, custom=True),
-                _ref("AccountId", ["Account"], "Account"),
+                _ref("AccountId", ["Account"], "Account", "Contacts"),
                 Field("LeadSource", "picklist", picklist=LEAD_SOURCES),
             ],
         ),
@@ -327,7 +350,7 @@ OBJECTS: dict[str, SObject] = {
                     picklist=[s[0] for s in STAGES],
                 ),
                 Field("CloseDate", "date", nillable=False),
-                _ref("AccountId", ["Account"], "Account"),
+                _ref("AccountId", ["Account"], "Account", "Opportunities"),
                 Field("IsClosed", "boolean", "Closed", nillable=False, defaulted=True, **RO),
                 Field("IsWon", "boolean", "Won", nillable=False, defaulted=True, **RO),
             ],
@@ -338,11 +361,14 @@ OBJECTS: dict[str, SObject] = {
             "Contact Role",
             "Contact Roles",
             [
-                _ref("ContactId", ["Contact"], "Contact", nillable=False),
+                _ref(
+                    "ContactId", ["Contact"], "Contact", "OpportunityContactRoles", nillable=False
+                ),
                 _ref(
                     "OpportunityId",
                     ["Opportunity"],
                     "Opportunity",
+                    "OpportunityContactRoles",
                     nillable=False,
                     updateable=False,
                 ),
@@ -358,8 +384,8 @@ OBJECTS: dict[str, SObject] = {
             "Task",
             "Tasks",
             [
-                _ref("WhoId", ["Contact", "Lead"], "Who"),
-                _ref("WhatId", ["Account", "Opportunity"], "What"),
+                _ref("WhoId", ["Contact", "Lead"], "Who", "Tasks"),
+                _ref("WhatId", ["Account", "Opportunity"], "What", "Tasks"),
                 Field("Subject", length=255),
                 Field("ActivityDate", "date", "Due Date Only"),
                 Field(
@@ -380,8 +406,8 @@ OBJECTS: dict[str, SObject] = {
             "Event",
             "Events",
             [
-                _ref("WhoId", ["Contact", "Lead"], "Who"),
-                _ref("WhatId", ["Account", "Opportunity"], "What"),
+                _ref("WhoId", ["Contact", "Lead"], "Who", "Events"),
+                _ref("WhatId", ["Account", "Opportunity"], "What", "Events"),
                 Field("Subject", length=255),
                 Field("ActivityDate", "date", "Due Date Only"),
                 Field("StartDateTime", "datetime", "Start"),
@@ -431,3 +457,34 @@ def get_object(name: str) -> SObject | None:
 
 def object_for_id(record_id: str) -> SObject | None:
     return _BY_PREFIX.get(record_id[:3])
+
+
+def sobject_or_404(name: str) -> SObject:
+    obj = get_object(name)
+    if obj is None:
+        raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+    return obj
+
+
+def attributes(sobject: str, record_id: str, version: str) -> dict:
+    return {"type": sobject, "url": f"/services/data/v{version}/sobjects/{sobject}/{record_id}"}
+
+
+_CHILDREN: dict[str, list[tuple[SObject, Field]]] = {}
+for _child in OBJECTS.values():
+    for _f in _child.fields.values():
+        for _target in _f.reference_to:
+            _CHILDREN.setdefault(_target, []).append((_child, _f))
+
+
+def children_of(name: str) -> list[tuple[SObject, Field]]:
+    """(child object, its reference field) for every lookup that points at ``name``."""
+    return _CHILDREN.get(name, [])
+
+
+def child_relationship(parent: SObject, name: str) -> tuple[SObject, Field] | None:
+    """The child object and lookup field behind a relationship name, e.g. Account.Contacts."""
+    for child, f in children_of(parent.name):
+        if f.child_relationship and f.child_relationship.lower() == name.lower():
+            return child, f
+    return None

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from .schema import LEAD_STATUSES
+from .schema import LEAD_STATUSES, OBJECTS
+
+# The demo org's connected app: the demo crmbridge at http://127.0.0.1:8000 connects with it
+# (web server flow to this callback, or client credentials as the org's API user).
+DEMO_APP_NAME = "crmbridge demo"
+DEMO_CONSUMER_KEY = "3MVG9crmbridge.demo.emulated.org.consumer.key"
+DEMO_CONSUMER_SECRET = "crmbridge-demo-consumer-secret"
+DEMO_CALLBACK_URL = "http://127.0.0.1:8000/admin/salesforce/connection/callback/"
 
 DEMO_USERS = [
     ("Ada Admin", "admin@crmbridge.example"),
@@ -170,6 +177,14 @@ def seed_demo(
     """Load the demo world into ``org``. Deterministic for a seed; idempotent (a second run
     finds the rows by their Crmbridge_Id__c and leaves them alone). Returns counts created."""
     rng = random.Random(seed)
+    if org.connected_app(DEMO_CONSUMER_KEY) is None:
+        org.create_connected_app(
+            DEMO_APP_NAME,
+            consumer_key=DEMO_CONSUMER_KEY,
+            consumer_secret=DEMO_CONSUMER_SECRET,
+            callback_urls=[DEMO_CALLBACK_URL],
+            run_as=org.username,
+        )
     created = {"User": 0, "LeadStatus": 0, "Account": 0, "Contact": 0, "Lead": 0, "Opportunity": 0}
     base_date = dt.date(2025, 1, 1)
 
@@ -299,6 +314,4 @@ def seed_demo(
 
 
 def _obj(name):
-    from .schema import OBJECTS
-
     return OBJECTS[name]

@@ -9,7 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .faults import InjectedFault
-from .wsgi_call import call_app
+from .wsgi_call import call_app, read_chunked
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self):
         path, _, query = self.path.partition("?")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                body = read_chunked(self.rfile)
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length > 0 else b""
+        except ValueError:
+            self.close_connection = True
+            self.send_error(400, "Bad request body")
+            return
         try:
             code, reason, headers, content = call_app(
                 self.server.app,

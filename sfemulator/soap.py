@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET  # noqa: S405 - parsing requests addressed to
 from html import escape
 
 from .errors import ApiError
+from .versions import LOGIN_REMOVED_FROM, VERSIONS, is_retired
+from .web import Response
 
 ENV_OPEN = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -34,8 +36,6 @@ def _text(el, name, default=None):
 
 
 def _fault(code: str, message: str, fault_type="UnexpectedErrorFault"):
-    from .app import Response
-
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -51,8 +51,9 @@ def _fault(code: str, message: str, fault_type="UnexpectedErrorFault"):
 
 
 def handle(app, req, version: str):
-    from .app import Response
-
+    if version not in VERSIONS:
+        what = "is retired" if is_retired(version) else "is not supported"
+        return _fault("UNSUPPORTED_API_VERSION", f"API version {version} {what}")
     try:
         root = ET.fromstring(req.body)  # noqa: S314
     except ET.ParseError:
@@ -64,6 +65,12 @@ def handle(app, req, version: str):
     call = body[0]
     op = _local(call.tag)
     org = app.org
+    if op == "login" and float(version) >= LOGIN_REMOVED_FROM:
+        return _fault(
+            "INVALID_OPERATION",
+            "SOAP API login() is not available in API version 65.0 and later; "
+            "authenticate with OAuth 2.0 through a connected app or external client app.",
+        )
     if op == "login":
         sid = org.login(_text(call, "username", ""), _text(call, "password", ""))
         if sid is None:

@@ -2,6 +2,7 @@
 
 Values from the query text never reach the SQL string; they are always bound parameters.
 """
+# ruff: noqa: S608 -- SQL text is built from schema identifiers only; values are always bound.
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import LarkError, VisitError
 
-from . import ids
 from .errors import ApiError
-from .schema import Field, SObject, get_object
-from .values import format_datetime, parse_datetime
+from .schema import Field, SObject, child_relationship, get_object
+from .soql_where import Conditions
 
 _PARSER = Lark(
     (Path(__file__).with_name("soql.lark")).read_text(),
@@ -37,8 +37,33 @@ class Literal:
 
 @dataclass
 class Cond:
-    op: str  # and, or, not, cmp, like, in, notin
+    op: str  # and, or, not, cmp, like, in, notin, insub, notinsub
     args: list = field(default_factory=list)
+
+
+@dataclass
+class Agg:
+    func: str  # COUNT, COUNT_DISTINCT, SUM, AVG, MIN, MAX
+    path: Path_ | None  # None: COUNT()
+    alias: str | None = None
+
+
+@dataclass
+class SubQuery:
+    """A child-relationship subquery: ``(SELECT Id FROM Contacts WHERE ...)``."""
+
+    paths: list[Path_]
+    relationship: str
+    clauses: list
+
+
+@dataclass
+class SemiQuery:
+    """The inner query of a semi-join or anti-join: ``Id IN (SELECT AccountId FROM Contact)``."""
+
+    path: Path_
+    sobject: str
+    where: object | None
 
 
 class _ToAst(Transformer):
@@ -85,6 +110,27 @@ class _ToAst(Transformer):
     def not_in_list(self, items):
         return Cond("notin", [items[0], items[1]])
 
+    def in_query(self, items):
+        return Cond("insub", [items[0], items[1]])
+
+    def not_in_query(self, items):
+        return Cond("notinsub", [items[0], items[1]])
+
+    def semi_query(self, items):
+        where = items[2].children[0] if len(items) > 2 else None
+        return SemiQuery(items[0], str(items[1]), where)
+
+    def aggregate(self, items):
+        func = str(items[0]).upper()
+        path = next((i for i in items[1:] if isinstance(i, Path_)), None)
+        alias = next((str(i) for i in items[1:] if isinstance(i, Token)), None)
+        return Agg(func, path, alias)
+
+    def subquery(self, items):
+        paths = [i for i in items if isinstance(i, Path_)]
+        rel = next(i for i in items if isinstance(i, Token))
+        return SubQuery(paths, str(rel), [i for i in items if isinstance(i, Tree)])
+
     def negation(self, items):
         return Cond("not", [items[0]])
 
@@ -127,6 +173,15 @@ class Column:
 
 
 @dataclass
+class AggColumn:
+    """One column of an aggregate query's result: a grouped field or an aggregate function."""
+
+    name: str  # the field's name, the alias, or exprN
+    sql: str
+    field: Field | None  # None for COUNT and COUNT_DISTINCT (plain numbers)
+
+
+@dataclass
 class Compiled:
     sobject: SObject
     count: bool
@@ -137,6 +192,19 @@ class Compiled:
     order_sql: str
     limit: int | None
     offset: int | None
+    aggregates: list[AggColumn] | None = None  # set: an aggregate query (AggregateResult rows)
+    group_sql: list[str] = field(default_factory=list)
+    children: list[ChildQuery] = field(default_factory=list)
+
+
+@dataclass
+class ChildQuery:
+    """A compiled child subquery: its records are the child object's rows whose ``fk`` points at
+    the parent; ``name`` is the key the parent record carries them under."""
+
+    name: str
+    fk: str
+    compiled: Compiled
 
 
 def parse(soql: str):
@@ -152,13 +220,15 @@ def _short(soql: str, exc: Exception) -> str:
     return f"unexpected token in query: {text}"
 
 
-class Compiler:
-    def __init__(self, soql: str, include_deleted: bool, today: dt.date):
+class Compiler(Conditions):
+    def __init__(self, soql: str, include_deleted: bool, today: dt.date, alias: str = "t"):
         self.soql = soql
         self.include_deleted = include_deleted
         self.today = today
+        self.alias = alias
         self.joins: dict[str, str] = {}
         self.params: list = []
+        self.semi_joins = 0
 
     def compile(self) -> Compiled:
         tree = parse(self.soql)
@@ -167,56 +237,146 @@ class Compiler:
         except VisitError as exc:  # pragma: no cover - transformer bugs
             raise ApiError(400, "MALFORMED_QUERY", str(exc.orig_exc)) from None
         children = ast.children
-        select_list, obj_tok = children[0], children[1]
-        obj = get_object(str(obj_tok))
-        if obj is None:
-            raise ApiError(
-                400,
-                "INVALID_TYPE",
-                f"sObject type '{obj_tok}' is not supported. If you are attempting to use a custom "
-                "object, be sure to append the '__c' after the entity name.",
-            )
-        self.obj = obj
+        return self.compile_parts(str(children[1]), children[0].children, children[2:])
+
+    def compile_parts(self, sobject: str, items: list, clauses: list) -> Compiled:
+        self.obj = obj = _object(sobject)
         count = False
         columns: list[Column] = []
+        aggs: list[Agg] = []
+        children: list[ChildQuery] = []
         seen = set()
-        for item in select_list.children:
-            if isinstance(item, Tree) and item.data == "count_all":
-                count = True
+        for item in items:
+            if isinstance(item, Agg):
+                if item.path is None and item.func == "COUNT":
+                    count = True
+                else:
+                    aggs.append(item)
+                continue
+            if isinstance(item, SubQuery):
+                children.append(self._child_query(item))
                 continue
             col = self._column(item)
             key = (col.rel.name if col.rel else None, col.field.name)
             if key not in seen:
                 seen.add(key)
                 columns.append(col)
-        if count and columns:
+        by = {c.data: c for c in clauses}
+        grouped = bool(aggs) or "group_clause" in by
+        if count and (columns or aggs or children or grouped):
             raise ApiError(400, "MALFORMED_QUERY", "COUNT() cannot be combined with other fields")
-        where_parts = [] if self.include_deleted else ["t.IsDeleted = 0"]
-        order_sql = ""
-        limit = offset = None
-        for clause in children[2:]:
-            if clause.data == "where_clause":
-                where_parts.append("(" + self._cond(clause.children[0]) + ")")
-            elif clause.data == "order_clause":
-                order_sql = self._order(clause.children)
-            elif clause.data == "limit_clause":
-                limit = int(clause.children[0])
-            elif clause.data == "offset_clause":
-                offset = int(clause.children[0])
-                if offset > 2000:
-                    raise ApiError(400, "NUMBER_OUTSIDE_VALID_RANGE", "Maximum SOQL offset is 2000")
-        from_sql = f'"{obj.name}" t' + "".join(" " + j for j in self.joins.values())
-        return Compiled(
+        where_parts = [] if self.include_deleted else [f"{self.alias}.IsDeleted = 0"]
+        if "where_clause" in by:
+            where_parts.append("(" + self._cond(by["where_clause"].children[0]) + ")")
+        compiled = Compiled(
             sobject=obj,
             count=count,
             columns=columns,
-            from_sql=from_sql,
+            from_sql="",
             where_sql=" AND ".join(where_parts) or "1=1",
             params=self.params,
-            order_sql=order_sql,
-            limit=limit,
-            offset=offset,
+            order_sql="",
+            limit=int(by["limit_clause"].children[0]) if "limit_clause" in by else None,
+            offset=int(by["offset_clause"].children[0]) if "offset_clause" in by else None,
+            children=children,
         )
+        if compiled.offset is not None and compiled.offset > 2000:
+            raise ApiError(400, "NUMBER_OUTSIDE_VALID_RANGE", "Maximum SOQL offset is 2000")
+        if grouped:
+            if children:
+                raise ApiError(400, "MALFORMED_QUERY", "Aggregate queries cannot have subqueries")
+            group = by["group_clause"].children if "group_clause" in by else []
+            self._aggregate(compiled, group, aggs)
+        if "order_clause" in by:
+            compiled.order_sql = self._order(by["order_clause"].children)
+        compiled.from_sql = f'"{obj.name}" {self.alias}' + "".join(
+            " " + j for j in self.joins.values()
+        )
+        return compiled
+
+    # -- aggregates -------------------------------------------------------------------------
+    def _aggregate(self, compiled: Compiled, group: list[Path_], aggs: list[Agg]) -> None:
+        group_exprs = [self._expr(p)[0] for p in group]
+        out = []
+        for col in compiled.columns:
+            expr = self._column_expr(col)
+            if expr not in group_exprs:
+                raise ApiError(
+                    400,
+                    "MALFORMED_QUERY",
+                    f"Field must be grouped or aggregated: {col.field.name}",
+                )
+            out.append(AggColumn(col.field.name, expr, col.field))
+        unnamed = 0
+        for agg in aggs:
+            sql, f = self._agg_sql(agg)
+            name = agg.alias
+            if name is None:
+                name, unnamed = f"expr{unnamed}", unnamed + 1
+            out.append(AggColumn(name, sql, f))
+        names = [c.name.lower() for c in out]
+        if len(set(names)) != len(names):
+            raise ApiError(400, "MALFORMED_QUERY", "duplicate alias in the SELECT list")
+        compiled.aggregates = out
+        compiled.group_sql = group_exprs
+        compiled.columns = []
+
+    def _agg_sql(self, agg: Agg) -> tuple[str, Field | None]:
+        if agg.path is None:
+            raise ApiError(400, "MALFORMED_QUERY", f"{agg.func}() needs a field")
+        expr, f = self._expr(agg.path)
+        if agg.func in ("SUM", "AVG") and f.type not in ("int", "double"):
+            raise ApiError(
+                400,
+                "INVALID_FIELD",
+                f"field {f.name} does not support aggregate operator {agg.func}",
+            )
+        if agg.func == "COUNT":
+            return f"COUNT({expr})", None
+        if agg.func == "COUNT_DISTINCT":
+            return f"COUNT(DISTINCT {expr})", None
+        return f"{agg.func}({expr})", f if agg.func in ("MIN", "MAX") else None
+
+    # -- child subqueries and semi-joins -----------------------------------------------------
+    def _child_query(self, sub: SubQuery) -> ChildQuery:
+        found = child_relationship(self.obj, sub.relationship)
+        if found is None:
+            raise ApiError(
+                400,
+                "INVALID_TYPE",
+                f"Didn't understand relationship '{sub.relationship}' in FROM part of query call. "
+                "If you are attempting to use a custom relationship, be sure to append the '__r' "
+                "after the custom relationship name. Please reference your WSDL or the describe "
+                "call for the appropriate names.",
+            )
+        child, fk = found
+        inner = Compiler(self.soql, self.include_deleted, self.today)
+        compiled = inner.compile_parts(child.name, sub.paths, sub.clauses)
+        return ChildQuery(fk.child_relationship, fk.name, compiled)
+
+    def _semi_join(self, path: Path_, semi: SemiQuery, negate: bool) -> str:
+        expr, f = self._expr(path)
+        self.semi_joins += 1
+        inner = Compiler(self.soql, False, self.today, alias=f"{self.alias}s{self.semi_joins}")
+        inner.obj = _object(semi.sobject)
+        inner_expr, inner_f = inner._expr(semi.path)
+        if f.type not in ("id", "reference") or inner_f.type not in ("id", "reference"):
+            raise ApiError(
+                400,
+                "MALFORMED_QUERY",
+                "A semi-join or anti-join must compare an ID field with an ID or reference field",
+            )
+        where = f"{inner.alias}.IsDeleted = 0 AND {inner_expr} IS NOT NULL"
+        if semi.where is not None:
+            where += " AND (" + inner._cond(semi.where) + ")"
+        inner_from = f'"{inner.obj.name}" {inner.alias}' + "".join(
+            " " + j for j in inner.joins.values()
+        )
+        self.params.extend(inner.params)
+        select = f"SELECT {inner_expr} FROM {inner_from} WHERE {where}"
+        if negate:
+            return f"({expr} IS NULL OR {expr} NOT IN ({select}))"
+        return f"{expr} IN ({select})"
 
     # -- fields -----------------------------------------------------------------------------
     def _invalid(self, name: str):
@@ -233,7 +393,7 @@ class Compiler:
             f = self.obj.field(parts[0])
             if f is None:
                 self._invalid(parts[0])
-            return Column(f, None, [f't."{f.name}"'])
+            return Column(f, None, [f'{self.alias}."{f.name}"'])
         rel = self.obj.relationships.get(parts[0].lower())
         if rel is None:
             if self.obj.field(parts[0]) is None and parts[0].lower() != self.obj.name.lower():
@@ -246,10 +406,10 @@ class Compiler:
         for target in rel.reference_to:
             tobj = get_object(target)
             f = tobj.field(parts[1])
-            alias = f"r_{rel.relationship_name}_{tobj.name}"
+            alias = f"{self.alias}_r_{rel.relationship_name}_{tobj.name}"
             if alias not in self.joins:
                 self.joins[alias] = (
-                    f'LEFT JOIN "{tobj.name}" {alias} ON {alias}."Id" = t."{rel.name}"'
+                    f'LEFT JOIN "{tobj.name}" {alias} ON {alias}."Id" = {self.alias}."{rel.name}"'
                 )
             targets.append(tobj.name)
             if f is None:
@@ -267,165 +427,18 @@ class Compiler:
 
     def _expr(self, path: Path_) -> tuple[str, Field]:
         col = self._column(path)
+        return self._column_expr(col), col.field
+
+    @staticmethod
+    def _column_expr(col: Column) -> str:
         real = [s for s in col.sql if s != "NULL"]
-        expr = real[0] if len(real) == 1 else "COALESCE(" + ", ".join(real) + ")"
-        return expr, col.field
-
-    # -- conditions -------------------------------------------------------------------------
-    def _cond(self, node) -> str:
-        if node.op == "and":
-            return " AND ".join("(" + self._cond(a) + ")" for a in node.args)
-        if node.op == "or":
-            return " OR ".join("(" + self._cond(a) + ")" for a in node.args)
-        if node.op == "not":
-            return "NOT (" + self._cond(node.args[0]) + ")"
-        expr, f = self._expr(node.args[0])
-        if node.op == "cmp":
-            _, op, lit = node.args
-            return self._compare(expr, f, op, lit)
-        if node.op == "like":
-            lit = node.args[1]
-            if lit.kind != "string":
-                raise ApiError(400, "MALFORMED_QUERY", "LIKE operator requires a string value")
-            self.params.append(lit.value)
-            return f"{expr} LIKE ? ESCAPE '\\'"
-        if node.op in ("in", "notin"):
-            values = [self._value(f, lit) for lit in node.args[1]]
-            if any(v is None for v in values):
-                non_null = [v for v in values if v is not None]
-                marks = ",".join("?" * len(non_null))
-                self.params.extend(non_null)
-                inner = f"{expr} IS NULL" + (f" OR {expr} IN ({marks})" if non_null else "")
-            else:
-                marks = ",".join("?" * len(values))
-                self.params.extend(values)
-                inner = f"{expr} IN ({marks})"
-            if node.op == "in":
-                return inner
-            return (
-                f"NOT ({inner})"
-                if any(v is None for v in values)
-                else (f"({expr} IS NULL OR NOT ({inner}))")
-            )
-        raise ApiError(400, "MALFORMED_QUERY", "unsupported condition")  # pragma: no cover
-
-    def _compare(self, expr: str, f: Field, op: str, lit: Literal) -> str:
-        op = "!=" if op == "<>" else op
-        if lit.kind == "date_literal":
-            lo, hi = self._date_range(f, lit.value)
-            self.params.extend([lo, hi])
-            return {
-                "=": f"({expr} >= ? AND {expr} < ?)",
-                "!=": f"({expr} IS NULL OR NOT ({expr} >= ? AND {expr} < ?))",
-            }.get(op) or self._range_op(expr, op, lo, hi)
-        value = self._value(f, lit)
-        if value is None:
-            if op == "=":
-                return f"{expr} IS NULL"
-            if op == "!=":
-                return f"{expr} IS NOT NULL"
-            raise ApiError(400, "MALFORMED_QUERY", f"invalid operator on null: {op}")
-        self.params.append(value)
-        if op == "!=":
-            return f"({expr} IS NULL OR {expr} != ?)"
-        return f"{expr} {op} ?"
-
-    def _range_op(self, expr, op, lo, hi) -> str:
-        self.params.pop()
-        self.params.pop()
-        bound = {"<": lo, "<=": hi, ">": hi, ">=": lo}[op]
-        sql_op = {"<": "<", "<=": "<", ">": ">=", ">=": ">="}[op]
-        self.params.append(bound)
-        return f"{expr} {sql_op} ?"
-
-    def _date_range(self, f: Field, lit: str):
-        today = self.today
-        if lit == "TODAY":
-            lo, hi = today, today + dt.timedelta(days=1)
-        elif lit == "YESTERDAY":
-            lo, hi = today - dt.timedelta(days=1), today
-        elif lit == "TOMORROW":
-            lo, hi = today + dt.timedelta(days=1), today + dt.timedelta(days=2)
-        else:
-            name, n = lit.split(":")
-            n = int(n)
-            if name == "LAST_N_DAYS":
-                lo, hi = today - dt.timedelta(days=n), today + dt.timedelta(days=1)
-            else:
-                lo, hi = today + dt.timedelta(days=1), today + dt.timedelta(days=n + 1)
-        if f.type == "datetime":
-            to_dt = lambda d: format_datetime(  # noqa: E731
-                dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
-            )
-            return to_dt(lo), to_dt(hi)
-        if f.type == "date":
-            return lo.isoformat(), hi.isoformat()
-        raise ApiError(
-            400, "INVALID_FIELD", f"{f.name}: date literals need a date or datetime field"
-        )
-
-    def _value(self, f: Field, lit: Literal):
-        if lit.kind == "null":
-            return None
-        t = f.type
-        if t == "boolean":
-            if lit.kind not in ("true", "false"):
-                raise ApiError(
-                    400,
-                    "INVALID_FIELD",
-                    _criterion(f, "boolean", quoted=False),
-                )
-            return 1 if lit.value else 0
-        if t in ("id", "reference"):
-            if lit.kind != "string":
-                raise ApiError(
-                    400,
-                    "INVALID_FIELD",
-                    f"value of filter criterion for field '{f.name}' must be of type id",
-                )
-            try:
-                return ids.to18(lit.value)
-            except ids.MalformedId:
-                raise ApiError(
-                    400, "INVALID_QUERY_FILTER_OPERATOR", f"invalid ID field: {lit.value}"
-                ) from None
-        if t == "datetime":
-            if lit.kind != "datetime":
-                raise ApiError(
-                    400,
-                    "INVALID_FIELD",
-                    _criterion(f, "dateTime", quoted=False),
-                )
-            return format_datetime(parse_datetime(lit.value))
-        if t == "date":
-            if lit.kind != "date":
-                raise ApiError(
-                    400,
-                    "INVALID_FIELD",
-                    _criterion(f, "date", quoted=False),
-                )
-            return lit.value
-        if t in ("int", "double"):
-            if lit.kind != "number":
-                raise ApiError(
-                    400,
-                    "INVALID_FIELD",
-                    f"value of filter criterion for field '{f.name}' must be a number",
-                )
-            return lit.value
-        if lit.kind != "string":
-            raise ApiError(
-                400,
-                "INVALID_FIELD",
-                _criterion(f, "string", quoted=True),
-            )
-        return lit.value
+        return real[0] if len(real) == 1 else "COALESCE(" + ", ".join(real) + ")"
 
     def _order(self, items) -> str:
         parts = []
         for item in items:
-            path = item.children[0]
-            expr, _ = self._expr(path)
+            target = item.children[0]
+            expr = self._agg_sql(target)[0] if isinstance(target, Agg) else self._expr(target)[0]
             direction = "ASC"
             nulls = None
             for extra in item.children[1:]:
@@ -439,12 +452,16 @@ class Compiler:
         return ", ".join(parts)
 
 
-def _criterion(f: Field, type_name: str, quoted: bool) -> str:
-    return (
-        f"value of filter criterion for field '{f.name}' must be of type {type_name} and should "
-        + ("" if quoted else "not ")
-        + "be enclosed in quotes"
-    )
+def _object(name: str) -> SObject:
+    obj = get_object(name)
+    if obj is None:
+        raise ApiError(
+            400,
+            "INVALID_TYPE",
+            f"sObject type '{name}' is not supported. If you are attempting to use a custom "
+            "object, be sure to append the '__c' after the entity name.",
+        )
+    return obj
 
 
 def compile_soql(soql: str, include_deleted: bool, today: dt.date) -> Compiled:

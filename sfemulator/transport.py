@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -30,6 +30,8 @@ class EmulatorAdapter(BaseAdapter):
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
+        elif not isinstance(body, bytes):  # a generator or file: sent chunked over a socket
+            body = b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in body)
         try:
             code, reason, headers, content = call_app(
                 self.app,
@@ -69,11 +71,18 @@ class EmulatorAdapter(BaseAdapter):
 
 
 class LoopbackAdapter(HTTPAdapter):
-    """Sends https://127.0.0.1:PORT/... requests as http:// to a loopback emulator server."""
+    """Sends https://127.0.0.1:PORT/... requests as http:// to a loopback emulator server; with
+    ``netloc``, requests for any host go to that server (``https://login.salesforce.com/...``)."""
+
+    def __init__(self, netloc: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.netloc = netloc
 
     def send(self, request, *args, **kwargs):
-        if request.url.startswith("https://"):
-            request.url = "http://" + request.url[len("https://") :]
+        parts = urlsplit(request.url)
+        if parts.scheme == "https" or self.netloc:
+            netloc = self.netloc or parts.netloc
+            request.url = urlunsplit(("http", netloc, parts.path, parts.query, parts.fragment))
         return super().send(request, *args, **kwargs)
 
 
@@ -85,11 +94,17 @@ def emulator_session(org) -> requests.Session:
     return session
 
 
-def loopback_session(base_url: str, session: requests.Session | None = None) -> requests.Session:
+def loopback_session(
+    base_url: str, session: requests.Session | None = None, *, every_host: bool = False
+) -> requests.Session:
     """A session that reaches an emulator served at ``base_url`` (``http://127.0.0.1:PORT``),
-    including through the https:// URLs simple-salesforce builds."""
+    including through the https:// URLs simple-salesforce builds. ``every_host=True`` sends
+    every https:// request to it, so simple-salesforce's own OAuth logins (which post to
+    ``https://{domain}.salesforce.com``) reach the org over the socket too."""
     session = session or requests.Session()
     session.trust_env = False  # never send loopback traffic through an environment proxy
     parts = urlsplit(base_url)
     session.mount(f"https://{parts.netloc}", LoopbackAdapter())
+    if every_host:
+        session.mount("https://", LoopbackAdapter(parts.netloc))
     return session

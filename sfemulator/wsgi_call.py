@@ -5,6 +5,27 @@ from __future__ import annotations
 import io
 import sys
 
+MAX_BODY = 64 * 1024 * 1024
+
+
+def read_chunked(stream) -> bytes:
+    """An HTTP/1.1 ``Transfer-Encoding: chunked`` request body, decoded (trailers skipped)."""
+    out, total = [], 0
+    while True:
+        line = stream.readline(1024)
+        if not line:
+            raise ValueError("chunked body ended early")
+        size = int(line.split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            while stream.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass
+            return b"".join(out)
+        total += size
+        if total > MAX_BODY:
+            raise ValueError("request body too large")
+        out.append(stream.read(size))
+        stream.readline(1024)  # the CRLF after each chunk
+
 
 def call_app(
     app,
@@ -44,7 +65,8 @@ def call_app(
         environ["HTTP_HOST"] = host
     for key, value in headers.items():
         name = "HTTP_" + key.upper().replace("-", "_")
-        if name not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+        # The body reaches the app decoded, with its length: no transfer coding is left.
+        if name not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING"):
             environ[name] = value
     captured = {}
 

@@ -3,7 +3,10 @@ from rest_framework.test import APIClient
 
 import sfemulator
 from crmbridge.roles import ADMIN, CSM, REP
-from tests.factories import UserFactory
+from tests.factories import SalesforceUserFactory, UserFactory
+
+# Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
 
 # Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
@@ -31,6 +34,12 @@ def other_rep(db):
 
 
 @pytest.fixture
+def rep_sf(rep_user):
+    """The rep's Salesforce User (same e-mail), linked."""
+    return SalesforceUserFactory(name="Rex Rep", user=rep_user)
+
+
+@pytest.fixture
 def api_as():
     """api_as(user) -> an APIClient authenticated with the user's DRF token."""
     from rest_framework.authtoken.models import Token
@@ -48,19 +57,8 @@ def api_as():
 @pytest.fixture
 def sf_org():
     """An empty emulated Salesforce org in memory, with the 4 LeadStatus values of a new org."""
-    from sfemulator.seed import LEAD_STATUSES
 
     org = sfemulator.Org(":memory:")
-    for label, converted, default, order in LEAD_STATUSES:
-        org.insert(
-            "LeadStatus",
-            {
-                "MasterLabel": label,
-                "IsConverted": converted,
-                "IsDefault": default,
-                "SortOrder": order,
-            },
-        )
     return org
 
 

@@ -51,6 +51,9 @@ def test_the_api_shows_the_settings_with_lists_as_arrays(api_as, admin_member):
         "auto_attribute_updates": False,
         "sync_interval_minutes": 30,
         "api_budget_percent": 20,
+        "capture_body": "first",
+        "capture_body_chars": 2000,
+        "capture_exclusions": [],
     }
 
 
@@ -109,6 +112,9 @@ def test_changes_are_kept_with_who_and_what(api_as, client, admin_member):
         "extra_personal_domains": "[]",
         "sync_interval_minutes": "15",
         "api_budget_percent": "20",
+        "capture_body": "first",
+        "capture_body_chars": "2000",
+        "capture_exclusions": "[]",
     }
     assert client.post(url, form).status_code == 302
 

@@ -15,6 +15,9 @@ SETTINGS_FORM = {
     "extra_personal_domains": "[]",
     "sync_interval_minutes": "5",
     "api_budget_percent": "20",
+    "capture_body": "first",
+    "capture_body_chars": "2000",
+    "capture_exclusions": "[]",
 }
 
 

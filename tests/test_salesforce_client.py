@@ -17,7 +17,6 @@ from integrations.salesforce import (
     TransientError,
     client_from_config,
 )
-from sfemulator.schema import LEAD_STATUSES
 
 PASSWORD = "hunter2-secret"
 TOKEN = "tok3n-secret"
@@ -208,21 +207,7 @@ def test_updated_deleted_describe_and_mandatory_fields(org, client):
     assert org.stats["GET sobjects/{type}/describe"] == 2  # cached per sobject
 
 
-@pytest.fixture
-def statuses(org):
-    for label, converted, default, order in LEAD_STATUSES:
-        org.insert(
-            "LeadStatus",
-            {
-                "MasterLabel": label,
-                "IsConverted": converted,
-                "IsDefault": default,
-                "SortOrder": order,
-            },
-        )
-
-
-def test_convert_lead_over_soap(org, client, statuses):
+def test_convert_lead_over_soap(org, client):
     lead = org.insert("Lead", {"LastName": "Lo", "Company": "Lo Ltd"})
     out = client.convert_lead(lead, "Closed - Converted")
     assert out["leadId"] == lead and out["opportunityId"].startswith("006")
@@ -235,7 +220,7 @@ def test_convert_lead_over_soap(org, client, statuses):
     assert exc.value.error_code == "INVALID_STATUS"
 
 
-def test_convert_lead_survives_a_lost_answer_and_an_expired_session(org, client, statuses):
+def test_convert_lead_survives_a_lost_answer_and_an_expired_session(org, client):
     acc = org.insert("Account", {"Name": "Acme"})
     lead = org.insert("Lead", {"LastName": "Lo", "Company": "Lo Ltd"})
     client.limits()

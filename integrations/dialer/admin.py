@@ -19,8 +19,6 @@ from .models import (
     Integration,
     ResultCode,
     SecondaryKey,
-    new_secret,
-    secret_hash,
 )
 
 
@@ -59,11 +57,17 @@ class DialerProjectAdmin(admin.ModelAdmin):
         return obj._integrations
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            secret = new_secret()
-            obj.secret_hash = secret_hash(secret)
-            request._dialer_new_secret = secret
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        project, secret = services.project_create(name=obj.name)
+        obj.pk, obj.secret_hash, obj.created_at = (
+            project.pk,
+            project.secret_hash,
+            project.created_at,
+        )
+        obj._state.adding = False
+        request._dialer_new_secret = secret
 
     def response_add(self, request, obj, post_url_continue=None):
         secret = getattr(request, "_dialer_new_secret", None)

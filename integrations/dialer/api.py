@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crmbridge.api import IsAdminRole
+from crmbridge.boundary import unstorable_text
 from crmbridge.roles import ADMIN, has_role
 
 from . import selectors, services
@@ -100,11 +101,19 @@ class CallResultView(APIView):
     permission_classes = [HasProjectSecret]
 
     def post(self, request):
-        data = CallResultSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         project = request.auth
+        try:
+            raw = request.data
+        except exceptions.ParseError as exc:
+            return self._refused(project, {}, {"detail": [str(exc.detail)]})
+        data = CallResultSerializer(data=raw)
+        if not data.is_valid():
+            return self._refused(project, raw, data.errors)
         if data.validated_data["project"] != project.pk:
             raise exceptions.AuthenticationFailed("This secret is not the project's secret.")
+        unstorable = unstorable_text(data.validated_data["record"], "record")
+        if unstorable:
+            return self._refused(project, raw, {unstorable[0]: [unstorable[1]]})
         run, created = services.call_result_receive(
             project=project,
             call_id=data.validated_data["call_id"],
@@ -116,6 +125,19 @@ class CallResultView(APIView):
         body["url"] = request.build_absolute_uri(reverse("api:dialer-run-detail", args=[run.pk]))
         body["duplicate"] = not created
         return Response(body, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+    def _refused(self, project, raw, errors):
+        """A 400 with the reasons, after recording the call as failed (it is never lost)."""
+        raw = raw if isinstance(raw, dict) else {}
+        reasons = "; ".join(f"{field}: {' '.join(map(str, why))}" for field, why in errors.items())
+        run = services.call_result_refuse(
+            project=project,
+            call_id=raw.get("call_id"),
+            result_code=raw.get("result_code"),
+            record=raw.get("record"),
+            reason=reasons,
+        )
+        return Response({**errors, "run": run.pk}, status=status.HTTP_400_BAD_REQUEST)
 
 
 @extend_schema(tags=["dialer"])

@@ -98,6 +98,12 @@ class Runner:
             if r.get("operation") == "created"
         }
 
+    def lock_name(self) -> str:
+        """Runs that may create the same person share this name: the integration and the
+        secondary-key values the run matches on."""
+        values = [str(self._value(df) or "").strip().casefold() for df, _ in self.keys]
+        return f"dialer-run:{self.integration.pk}:" + "\x1f".join(values)
+
     # -- values -----------------------------------------------------------------------------
     def _value(self, dialer_field: str):
         value = self.record.get(dialer_field)

@@ -4,6 +4,7 @@ running and retrying them."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,6 +12,9 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from accounts.signals import mirror_records_stale
+from crmbridge.boundary import storable_copy, text_problem
+from crmbridge.locks import named_lock
 from integrations.salesforce import (
     BudgetExceeded,
     LimitExceeded,
@@ -201,6 +205,36 @@ def call_result_receive(
     return run, True
 
 
+def call_result_refuse(
+    *, project: DialerProject, call_id, result_code, record, reason: str
+) -> CallRun:
+    """Record a call result that cannot be run (unreadable, invalid, unstorable text) as failed
+    with its reason, so that no accepted call is ever lost. What was sent is kept with the
+    characters no database stores replaced; a call without a usable call_id gets one."""
+    call_id = storable_copy(call_id if isinstance(call_id, str) else "").strip()[:120]
+    if not call_id or text_problem(str(call_id)):
+        call_id = f"refused-{uuid.uuid4().hex}"
+    existing = CallRun.objects.filter(project=project, call_id=call_id).first()
+    if existing is not None:
+        return existing
+    run = CallRun(
+        project=project,
+        call_id=call_id,
+        result_code=storable_copy(result_code if isinstance(result_code, str) else "")[:64],
+        payload=storable_copy(record) if isinstance(record, dict) else {},
+        status=CallRun.Status.FAILED,
+        error=storable_copy(reason),
+        outcome="Refused: the call result could not be read, so nothing was run.",
+        finished_at=timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError:
+        return CallRun.objects.get(project=project, call_id=call_id)
+    return run
+
+
 def _enqueue(run_id: int) -> None:
     transaction.on_commit(
         lambda: async_task("integrations.dialer.tasks.dialer_run", run_id, group="dialer")
@@ -242,7 +276,9 @@ def run_execute(*, run_id: int) -> CallRun | None:
             )
         run.integration, run.action = integration, integration.action
         runner = Runner(run=run, integration=integration, client=get_client())
-        outcome = runner.execute()
+        # One run at a time per person: the next finds (and updates) what the first created.
+        with named_lock(runner.lock_name()):
+            outcome = runner.execute()
         if runner.notes:
             outcome += " Notes: " + "; ".join(runner.notes) + "."
         run.status, run.outcome, run.error = CallRun.Status.SUCCEEDED, outcome, ""
@@ -280,6 +316,7 @@ def run_execute(*, run_id: int) -> CallRun | None:
     elif run.status == CallRun.Status.FAILED:
         run.outcome = "Nothing was written."
     run.finished_at = timezone.now()
+    _announce_written(run.salesforce_records)
     if run.status == CallRun.Status.FAILED:
         sent = run_failure_email_send(run=run, integration=integration, fix=fix)
         if sent:
@@ -294,3 +331,13 @@ def run_execute(*, run_id: int) -> CallRun | None:
         ]
     )  # fmt: skip
     return run
+
+
+def _announce_written(records) -> None:
+    """The mirror learns what this run wrote in Salesforce (accounts.signals)."""
+    written = {}
+    for record in records or ():
+        if record.get("operation") != "matched":
+            written.setdefault(record["object"], []).append(record["id"])
+    if written:
+        transaction.on_commit(lambda: mirror_records_stale.send(sender=CallRun, records=written))

@@ -8,6 +8,9 @@ class SyncConfig(AppConfig):
     verbose_name = "Salesforce sync"
 
     def ready(self):
+        from django_q.tasks import async_task
+
+        from accounts.signals import mirror_records_stale
         from crmbridge.signals import global_settings_changed
         from integrations.outbox.signals import outbox_enqueued
 
@@ -23,6 +26,14 @@ class SyncConfig(AppConfig):
         # New outbox rows: a push runs soon after the commit (debounced).
         outbox_enqueued.connect(
             lambda sender, **kw: push_soon_on_commit(), weak=False, dispatch_uid="sync.push_soon"
+        )
+        # Records written in Salesforce outside the outbox come back into the mirror at once.
+        mirror_records_stale.connect(
+            lambda sender, records, **kw: async_task(
+                "integrations.sync.tasks.mirror_records_refresh", records
+            ),
+            weak=False,
+            dispatch_uid="sync.mirror_refresh",
         )
         # A new sync interval takes effect at once.
         global_settings_changed.connect(

@@ -382,6 +382,28 @@ class Puller:
             self.log.add("Contact", "reclassified", changed)
 
 
+def mirror_refresh(*, client, records: dict) -> RunLog:
+    """Read these records ({sobject: [Salesforce Ids]}) from Salesforce into the mirror, as a
+    pull would, parents first; the watermarks stay where they are."""
+    runlog = RunLog(None, None)
+    puller = Puller(client=client, runlog=runlog)
+    for spec in MIRRORED:
+        ids = sorted(set(records.get(spec.sobject) or ()))
+        if not ids:
+            continue
+        rows = client.query_all(
+            "SELECT {fields:literal} FROM {sobject:literal} WHERE Id IN {ids}",
+            fields=", ".join(spec.soql_fields),
+            sobject=spec.sobject,
+            ids=ids,
+        )
+        if rows:
+            with transaction.atomic():
+                puller._apply(spec, rows)
+    puller._rematch()
+    return runlog
+
+
 def mirror_pull(*, client, runlog: RunLog, full=False, run=None, sobjects=None) -> None:
     """Pull what changed (everything with `full`) into the mirror. Raises PullStopped when the
     API budget or the org's limit stops it; what was applied stays applied."""

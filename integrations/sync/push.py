@@ -26,21 +26,24 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import socket
-import threading
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from integrations.outbox.claims import (
+    BATCH_SIZE,
+    due,
+    outbox_claim,
+    outbox_reclaim_stale,
+    release,
+    worker_name,
+)
 from integrations.outbox.models import OutboxItem
-from integrations.outbox.payloads import CREATE_ONLY_KEY, REF_KEY, outbox_payloads_resolve
+from integrations.outbox.payloads import CREATE_ONLY_KEY, outbox_payloads_resolve
 from integrations.salesforce import (
     BudgetExceeded,
     LimitExceeded,
@@ -52,19 +55,16 @@ from integrations.salesforce.errors import RESEND_LATER_CODES
 from integrations.salesforce.objects import (
     EXTERNAL_ID,
     MIRROR_MODELS,
-    POLYMORPHIC_FIELDS,
-    REFERENCE_TARGETS,
 )
 
+from .references import Ref, Resolver, external_refs, waiting_refs
 from .runlog import RunLog
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
-STALE_CLAIM_AFTER = timedelta(minutes=15)
 DEFER_PARENT = timedelta(seconds=30)
 
 
@@ -87,173 +87,6 @@ class PushResult:
     per_object: dict = field(default_factory=dict)
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{threading.get_ident() % 100000}"
-
-
-# -- claiming ------------------------------------------------------------------------------------
-def outbox_reclaim_stale(*, now=None, older_than: timedelta = STALE_CLAIM_AFTER) -> int:
-    """Hand rows claimed by a worker that died (claim older than `older_than`) back to pending."""
-    now = now or timezone.now()
-    return OutboxItem.objects.filter(
-        state=OutboxItem.State.CLAIMED, claimed_at__lt=now - older_than
-    ).update(state=OutboxItem.State.PENDING, claimed_by="", claimed_at=None)
-
-
-def _due(now):
-    return Q(state=OutboxItem.State.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-
-
-def outbox_claim(*, worker: str | None = None, limit: int = BATCH_SIZE, now=None) -> list:
-    """Claim up to `limit` due rows of one sobject and operation, lowest stage first. The
-    conditional UPDATE takes only rows still pending, so concurrent pushers split the work."""
-    now = now or timezone.now()
-    due = OutboxItem.objects.filter(_due(now))
-    first = due.order_by("stage", "id").values_list("stage", "sobject", "operation").first()
-    if first is None:
-        return []
-    stage, sobject, operation = first
-    ids = list(
-        due.filter(stage=stage, sobject=sobject, operation=operation)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    token = f"{worker or worker_name()}/{uuid.uuid4().hex[:12]}"[:64]
-    OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.PENDING).update(
-        state=OutboxItem.State.CLAIMED, claimed_by=token, claimed_at=now
-    )
-    return list(
-        OutboxItem.objects.filter(claimed_by=token, state=OutboxItem.State.CLAIMED).order_by("id")
-    )
-
-
-def _release(items) -> None:
-    OutboxItem.objects.filter(id__in=[i.id for i in items], state=OutboxItem.State.CLAIMED).update(
-        state=OutboxItem.State.PENDING, claimed_by="", claimed_at=None
-    )
-
-
-# -- references ----------------------------------------------------------------------------------
-@dataclass
-class _Ref:
-    key: str  # payload key as written ("Account", "WhoId")
-    field: str  # Salesforce reference field ("AccountId", "WhoId")
-    ext: str  # the parent's Crmbridge_Id__c
-    types: tuple  # sobjects it may be
-    polymorphic: bool = False
-
-
-def _ref_field(key: str) -> str:
-    if key.endswith("__r"):
-        return key[:-3] + "__c"
-    if key.endswith("Id") or key.endswith("__c"):
-        return key
-    return key + "Id"
-
-
-def _external_refs(payload: dict) -> list[_Ref]:
-    """References by external id: {"Account": {"Crmbridge_Id__c": "..."}} (optionally with
-    {"attributes": {"type": ...}})."""
-    out = []
-    for key, value in payload.items():
-        if not isinstance(value, dict) or key == "attributes" or REF_KEY in value:
-            continue
-        ext = value.get(EXTERNAL_ID)
-        if not ext:
-            continue
-        ref_field = _ref_field(key)
-        given = (value.get("attributes") or {}).get("type")
-        types = (given,) if given else REFERENCE_TARGETS.get(ref_field, (key,))
-        poly = ref_field in POLYMORPHIC_FIELDS or len(REFERENCE_TARGETS.get(ref_field, ())) > 1
-        out.append(_Ref(key, ref_field, str(ext), tuple(types), poly))
-    return out
-
-
-def _waiting_refs(payload: dict, waiting_for: list[str]) -> list[_Ref]:
-    """The `outbox_reference` values outbox_payloads_resolve could not resolve (polymorphic)."""
-    out = []
-    for key, value in payload.items():
-        if isinstance(value, dict) and value.get(REF_KEY) in waiting_for:
-            types = (value["sobject"],) if value.get("sobject") else REFERENCE_TARGETS.get(key, ())
-            out.append(_Ref(key, key, str(value.get("crmbridge_id") or ""), tuple(types), True))
-    return out
-
-
-class _Resolver:
-    """Salesforce Ids of parents named by external id, for one batch, with bounded queries."""
-
-    def __init__(self, client):
-        self.client = client
-        self.known: dict[tuple[str, str], str] = {}  # (sobject, ext) -> sf_id
-        self.outbox_state: dict[str, str] = {}  # ext -> "sent" | "waiting" | "failed"
-        self.failed_msg: dict[str, str] = {}
-
-    def load(self, refs: list[_Ref]) -> None:
-        by_type = defaultdict(set)
-        exts = set()
-        for r in refs:
-            exts.add(r.ext)
-            for t in r.types:
-                by_type[t].add(r.ext)
-        for sobject, values in by_type.items():
-            label = MIRROR_MODELS.get(sobject)
-            if not label:
-                continue
-            model = apps.get_model(label)
-            rows = model.objects.filter(crmbridge_id__in=values, sf_id__isnull=False).values_list(
-                "crmbridge_id", "sf_id"
-            )
-            for ext, sf_id in rows:
-                if sf_id:
-                    self.known[(sobject, ext)] = sf_id
-        if exts:
-            parents = OutboxItem.objects.filter(
-                crmbridge_id__in=exts, operation=OutboxItem.Operation.UPSERT
-            ).values_list("crmbridge_id", "sobject", "state", "sf_id", "last_error")
-            sent, waiting, failed = set(), set(), {}
-            for ext, sobject, state, sf_id, err in parents:
-                if state == OutboxItem.State.SENT:
-                    sent.add(ext)
-                    if sf_id:
-                        self.known.setdefault((sobject, ext), sf_id)
-                elif state == OutboxItem.State.FAILED:
-                    failed[ext] = err
-                else:
-                    waiting.add(ext)
-            for ext in exts:
-                if ext in sent:
-                    self.outbox_state[ext] = "sent"
-                elif ext in waiting:
-                    self.outbox_state[ext] = "waiting"
-                elif ext in failed:
-                    self.outbox_state[ext] = "failed"
-                    self.failed_msg[ext] = failed[ext]
-
-    def find(self, ref: _Ref) -> str | None:
-        for t in ref.types:
-            if (t, ref.ext) in self.known:
-                return self.known[(t, ref.ext)]
-        return None
-
-    def ask_salesforce(self, refs: list[_Ref]) -> None:
-        """One query per sobject type for polymorphic references the mirror could not resolve."""
-        by_type = defaultdict(set)
-        for r in refs:
-            for t in r.types:
-                by_type[t].add(r.ext)
-        for sobject, values in by_type.items():
-            rows = self.client.query_all(
-                "SELECT Id, Crmbridge_Id__c FROM {sobject:literal} "
-                "WHERE Crmbridge_Id__c IN {values}",
-                sobject=sobject,
-                values=sorted(values),
-            )
-            for row in rows:
-                self.known[(sobject, row[EXTERNAL_ID])] = row["Id"]
-
-
 # -- the pusher ----------------------------------------------------------------------------------
 class Pusher:
     def __init__(self, *, client, runlog: RunLog | None = None, worker: str | None = None):
@@ -264,7 +97,7 @@ class Pusher:
 
     def push(self, *, max_batches: int | None = None, now=None, refresh_usage=True) -> PushResult:
         outbox_reclaim_stale(now=now)
-        if refresh_usage and OutboxItem.objects.filter(_due(now or timezone.now())).exists():
+        if refresh_usage and OutboxItem.objects.filter(due(now or timezone.now())).exists():
             # Learn today's usage (the client only knows the last answer it saw).
             try:
                 self.client.limits()
@@ -279,12 +112,12 @@ class Pusher:
             try:
                 self._batch(items, now=now or timezone.now())
             except PushStopped as stop:
-                _release(items)
+                release(items)
                 self.result.stopped, self.result.stopped_code = stop.reason, stop.code
                 log.warning("sync push stopped: %s", stop.reason)
                 break
             except BaseException:
-                _release(items)
+                release(items)
                 raise
             self.result.batches += 1
             self.log.flush(progress=f"pushed {self.result.pushed}, failed {self.result.failed}")
@@ -353,7 +186,7 @@ class Pusher:
         payloads, refs_by_item = {}, {}
         for item, res in zip(items, resolved, strict=True):
             payloads[item.id] = dict(res.payload)
-            refs_by_item[item.id] = _external_refs(res.payload) + _waiting_refs(
+            refs_by_item[item.id] = external_refs(res.payload) + waiting_refs(
                 item.payload or {}, res.waiting_for
             )
         all_refs = [r for refs in refs_by_item.values() for r in refs]
@@ -361,7 +194,7 @@ class Pusher:
             for item in items:
                 item.resolved_payload = payloads[item.id]
             return list(items)
-        resolver = _Resolver(self.client)
+        resolver = Resolver(self.client)
         resolver.load(all_refs)
         ask = [
             r for r in all_refs if r.polymorphic and r.ext and resolver.find(r) is None
@@ -467,7 +300,7 @@ class Pusher:
             self.result.retrying += 1
             self.log.add(item.sobject, "retrying")
 
-    def _defer(self, item, ref: _Ref, *, now) -> None:
+    def _defer(self, item, ref: Ref, *, now) -> None:
         OutboxItem.objects.filter(id=item.id).update(
             state=OutboxItem.State.PENDING,
             next_attempt_at=now + DEFER_PARENT,

@@ -2,14 +2,18 @@
 
 `sync_run_request` queues a run (admin "Sync now", the API); `sync_run_execute` runs one (the
 django-q2 task, the management command, the demo). Two runs never overlap: the lock is a row
-whose `expires_at` a live run keeps pushing forward; a dead worker's lock expires and the next
-run takes it over (and marks the dead run failed).
+whose `expires_at` a live run keeps pushing forward, naming its holder (host and process); the
+next run takes over at once the lock of a process of its host that is gone, and otherwise when
+the lock expires (and marks the dead run failed).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import timedelta
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -32,8 +36,34 @@ LOCK_TTL = timedelta(minutes=15)
 
 
 # -- the lock ------------------------------------------------------------------------------------
+def _holder_is_gone(holder: str) -> bool:
+    """True when the holder (`host:pid:thread/started`, see worker_name) was a process on this
+    host that no longer runs (killed, crashed, a zombie). Unknown hosts are never presumed gone:
+    their lock is waited out until it expires."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:30] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
 def sync_lock_acquire(*, holder: str, run: SyncRun | None = None, now=None, ttl=LOCK_TTL) -> bool:
-    """Take the sync lock if it is free or expired. Returns False when a live run holds it."""
+    """Take the sync lock if it is free, expired, or held by a process of this host that is gone.
+    Returns False when a live run holds it. The take-over is one conditional UPDATE, so two
+    runs that both see a dead holder never both get the lock."""
     now = now or timezone.now()
     if not SyncLock.objects.filter(name=LOCK_NAME).exists():
         try:
@@ -41,23 +71,20 @@ def sync_lock_acquire(*, holder: str, run: SyncRun | None = None, now=None, ttl=
                 SyncLock.objects.create(name=LOCK_NAME)
         except IntegrityError:
             pass  # created by a concurrent run
-    stale = (
-        SyncLock.objects.filter(name=LOCK_NAME, expires_at__lt=now)
-        .exclude(run=None)
-        .values_list("run_id", flat=True)
-        .first()
-    )
+    current = SyncLock.objects.get(name=LOCK_NAME)
+    free = Q(expires_at__isnull=True) | Q(expires_at__lt=now)
+    if current.holder and _holder_is_gone(current.holder):
+        free |= Q(holder=current.holder, run_id=current.run_id)
     taken = (
         SyncLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .filter(free)
         .update(holder=holder[:64], run=run, expires_at=now + ttl)
     )
-    if taken and stale:
-        SyncRun.objects.filter(pk=stale, state=SyncRun.State.RUNNING).update(
+    if taken and current.run_id and current.expires_at:
+        SyncRun.objects.filter(pk=current.run_id, state=SyncRun.State.RUNNING).update(
             state=SyncRun.State.FAILED,
             finished_at=now,
-            message="The worker running this sync stopped (its lock expired); a later run "
-            "took over.",
+            message="The worker running this sync stopped; a later run took over.",
         )
     return bool(taken)
 

@@ -3,8 +3,10 @@
 import logging
 
 from integrations.outbox.models import OutboxItem
+from integrations.salesforce import get_client
 
 from .models import SyncRun
+from .pull import mirror_refresh
 from .services import sync_run_execute
 
 log = logging.getLogger(__name__)
@@ -42,3 +44,9 @@ def sync_push_soon():
     """New outbox work arrived a moment ago: push it."""
     run = sync_run_execute(kind=SyncRun.Kind.PUSH, trigger=SyncRun.Trigger.SOON, record_skips=False)
     return run.state if run else "skipped"
+
+
+def mirror_records_refresh(records):
+    """Records written in Salesforce outside the outbox (accounts.signals.mirror_records_stale)."""
+    runlog = mirror_refresh(client=get_client(), records=records)
+    return runlog.counts

@@ -18,7 +18,7 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -72,41 +72,10 @@ def test_the_schema_lists_the_api():
     assert "/api/v1/settings/" in paths and "/api/v1/profiles/" in paths, sorted(paths)
 
 
-# Found by this suite and reported to their owners. Each is fuzzed on its own below, marked
-# xfail(strict=True): the day the owner fixes it the mark fails, and the entry is removed.
-KNOWN: dict = {}
-clean_schema = schema
-for _method, _path in KNOWN:
-    clean_schema = clean_schema.exclude(path=_path, method=_method)
-
-
-def _admin_call(case, token):
-    case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=CHECKS)
-
-
-@clean_schema.parametrize()
+@schema.parametrize()
 @FUZZ
 def test_no_operation_fails_or_breaks_its_schema_for_an_admin(case, admin_token):
-    _admin_call(case, admin_token)
-
-
-# (A plain hypothesis test: schemathesis' pytest plugin does not accept an xfail mark.)
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        pytest.param(m, p, marks=pytest.mark.xfail(strict=True, reason=KNOWN[m, p]))
-        for m, p in KNOWN
-    ],
-)
-def test_known_schema_breaks_still_break(admin_token, method, path):
-    operation = schema[path][method]
-
-    @FUZZ
-    @given(case=operation.as_strategy())
-    def fuzz(case):
-        _admin_call(case, admin_token)
-
-    fuzz()
+    case.call_and_validate(headers={"Authorization": f"Token {admin_token}"}, checks=CHECKS)
 
 
 @schema.parametrize()

@@ -171,16 +171,6 @@ def open_session(browser, live_server, request):
 
 
 # -- the world a journey needs, made through the product's own services -------------------------
-def account_make(*, name, website, sf_id):
-    """An Account as the mirror holds it after a pull, with its Website's domain indexed."""
-    from accounts.domain_services import account_domains_refresh
-    from accounts.models import Account
-
-    account = Account.objects.create(name=name, website=website, sf_id=sf_id)
-    account_domains_refresh(account=account)
-    return account
-
-
 def activity_send(*, owner, external_id, subject, emails, kind="email"):
     """An activity arriving through ingestion, as the API would hand it over."""
     from activities.services import activity_ingest
@@ -205,19 +195,8 @@ def shared_sf_org(tmp_path):
     the test's thread see the same org (an in-memory org is one per connection)."""
     import sfemulator
     from integrations.salesforce import SalesforceClient, install_client
-    from sfemulator.seed import LEAD_STATUSES
 
     org = sfemulator.Org(str(tmp_path / "sforg.sqlite3"))
-    for label, converted, default, order in LEAD_STATUSES:
-        org.insert(
-            "LeadStatus",
-            {
-                "MasterLabel": label,
-                "IsConverted": converted,
-                "IsDefault": default,
-                "SortOrder": order,
-            },
-        )
     install_client(SalesforceClient.for_emulator(org, base_delay=0))
     yield org
     install_client(None)

@@ -5,10 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from crmbridge.models import ConfigurationProfile
 from crmbridge.roles import ADMIN
 from tests.browser.conftest import PHONE
-from tests.factories import UserFactory
+from tests.factories import AccountFactory, ConfigurationProfileFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -19,7 +18,7 @@ pytestmark = [
 
 def test_an_admin_logs_in_and_turns_contact_creation_on_for_a_profile(open_session):
     UserFactory(username="ada", role=ADMIN)
-    profile = ConfigurationProfile.objects.create(name="EMEA sales", contact_creation_enabled=False)
+    profile = ConfigurationProfileFactory(name="EMEA sales", contact_creation_enabled=False)
     s = open_session("admin-profile")
     page = s.page
 
@@ -67,13 +66,13 @@ def test_an_admin_adds_a_domain_sees_activity_matched_and_runs_sync_now(
     from accounts.models import AccountDomain
     from activities.models import Activity
     from integrations.sync.models import SyncRun
-    from tests.browser.conftest import account_make, activity_send
+    from tests.browser.conftest import activity_send
 
     UserFactory(username="ada", role=ADMIN)
     rex = UserFactory(username="rex", role="Rep")
     website = "https://www.initech.com"
     sf_id = sf_org.insert("Account", {"Name": "Initech", "Website": website})
-    initech = account_make(name="Initech", website=website, sf_id=sf_id)
+    initech = AccountFactory(name="Initech", website=website, sf_id=sf_id)
     stray = activity_send(
         owner=rex, external_id="d-1", subject="Budget talk with Peter",
         emails=[("peter@initech-mail.com", "Peter Gibbons")],

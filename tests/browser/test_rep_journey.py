@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from activities.models import Activity
 from crmbridge.roles import REP
-from tests.browser.conftest import PHONE, account_make, activity_send
-from tests.factories import UserFactory
+from tests.browser.conftest import PHONE, activity_send
+from tests.factories import AccountFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,8 +20,8 @@ pytestmark = [
 def test_a_rep_works_their_feed_and_fixes_an_unmatched_activity(open_session):
     rex = UserFactory(username="rex", role=REP)
     rita = UserFactory(username="rita", role=REP)
-    account_make(name="Acme Corp", website="https://www.acme.example", sf_id="001000000000010AAA")
-    globex = account_make(name="Globex", website="globex.example", sf_id="001000000000011AAA")
+    AccountFactory(name="Acme Corp", website="https://www.acme.example", sf_id="001000000000010AAA")
+    globex = AccountFactory(name="Globex", website="globex.example", sf_id="001000000000011AAA")
     activity_send(
         owner=rex, external_id="m-1", subject="Acme renewal",
         emails=[("jane.doe@acme.example", "Jane Doe")],

@@ -1,21 +1,4 @@
-import itertools
-
 import pytest
-
-from accounts.models import Contact
-
-_seq = itertools.count(1)
-
-
-@pytest.fixture
-def make_contact(db):
-    def make(title="", **fields):
-        n = next(_seq)
-        fields.setdefault("last_name", f"Person{n}")
-        fields.setdefault("email", f"person{n}@example.com")
-        return Contact.objects.create(title=title, **fields)
-
-    return make
 
 
 @pytest.fixture

@@ -5,6 +5,13 @@ import pytest
 from django.urls import reverse
 
 from classification.models import ClassificationRule, ClassificationValue, ReclassificationRun
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    ClassificationRuleFactory,
+    ContactFactory,
+    OpportunityFactory,
+)
 
 RULES_URL = "/admin/classification/classificationrule/"
 
@@ -16,9 +23,9 @@ def csm_client(client, csm_user):
 
 
 def test_a_csm_adds_a_rule_in_the_admin_and_contacts_follow(
-    csm_client, csm_user, make_contact, django_capture_on_commit_callbacks
+    csm_client, csm_user, django_capture_on_commit_callbacks
 ):
-    contact = make_contact("Head of Finance")
+    contact = ContactFactory(title="Head of Finance", local=True)
     with django_capture_on_commit_callbacks(execute=True):
         response = csm_client.post(
             f"{RULES_URL}add/",
@@ -39,7 +46,7 @@ def test_a_csm_adds_a_rule_in_the_admin_and_contacts_follow(
 
 
 def test_the_admin_names_the_rule_with_the_same_phrase(csm_client):
-    first = ClassificationRule.objects.create(keyword="Finance", dimension="department", value="F")
+    first = ClassificationRuleFactory(keyword="Finance", dimension="department", value="F")
     response = csm_client.post(
         f"{RULES_URL}add/",
         {"keyword": "FINANCE.", "dimension": "department", "value": "F", "priority": "0"},
@@ -101,9 +108,9 @@ def test_a_csv_import_with_a_bad_row_reports_its_line_and_applies_nothing(csm_cl
 
 
 def test_a_good_csv_is_previewed_then_applied_once_confirmed(
-    csm_client, make_contact, django_capture_on_commit_callbacks
+    csm_client, django_capture_on_commit_callbacks
 ):
-    contact = make_contact("Marketing Director")
+    contact = ContactFactory(title="Marketing Director", local=True)
     preview = _import(
         csm_client,
         "keyword,dimension,value,priority,active,note\n"
@@ -144,10 +151,10 @@ def test_the_export_has_the_import_columns(csm_client, department_rules):
     assert first_line == "id,keyword,dimension,value,priority,active,note"
 
 
-def test_the_unclassified_queue_links_to_a_prefilled_rule(csm_client, make_contact):
-    make_contact("Head of Growth")
-    make_contact("Head of Growth")
-    make_contact("Astronaut")
+def test_the_unclassified_queue_links_to_a_prefilled_rule(csm_client):
+    ContactFactory(title="Head of Growth", local=True)
+    ContactFactory(title="Head of Growth", local=True)
+    ContactFactory(title="Astronaut", local=True)
     page = csm_client.get(
         reverse("admin:classification_unclassified"), {"dimension": "department"}
     ).content.decode()
@@ -159,26 +166,21 @@ def test_the_unclassified_queue_links_to_a_prefilled_rule(csm_client, make_conta
     assert 'value="Head of Growth"' in add.content.decode()
 
 
-def test_the_executive_engagement_page_lists_accounts_with_engaged_executives(
-    csm_client, csm_user, make_contact
-):
-    from django.utils import timezone
-
-    from accounts.models import Account, Opportunity
-    from activities.models import Activity, Participant
-
-    acme = Account.objects.create(name="Acme <GmbH>")
-    deal = Opportunity.objects.create(name="Acme renewal", account=acme)
-    vp = make_contact("VP Sales", seniority="Vice President", account=acme, first_name="Vera")
-    activity = Activity.objects.create(
+def test_the_executive_engagement_page_lists_accounts_with_engaged_executives(csm_client, csm_user):
+    acme = AccountFactory(name="Acme <GmbH>")
+    deal = OpportunityFactory(name="Acme renewal", account=acme)
+    vp = ContactFactory(
+        title="VP Sales", seniority="Vice President", account=acme, first_name="Vera", local=True
+    )
+    ActivityFactory(
         external_id="exec-1",
         kind="meeting",
-        occurred_at=timezone.now(),
+        days_ago=0,
         owner=csm_user,
         account=acme,
         opportunity=deal,
+        participants=[vp],
     )
-    Participant.objects.create(activity=activity, email=vp.email, contact=vp)
     response = csm_client.get(reverse("admin:activities_executive_engagement"))
     page = response.content.decode()
     assert response.status_code == 200
@@ -233,7 +235,7 @@ def test_the_rule_form_suggests_the_known_values(csm_client):
 
 
 def test_a_csm_can_queue_a_run_again_after_a_failure(
-    csm_client, make_contact, django_capture_on_commit_callbacks
+    csm_client, django_capture_on_commit_callbacks
 ):
     failed = ReclassificationRun.objects.create(state="failed", error="boom")
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,6 +1,7 @@
 import pytest
 
 from classification.models import ClassificationRule
+from tests.factories import ContactFactory
 
 RULES = "/api/v1/classification/rules/"
 PREVIEW = "/api/v1/classification/preview/"
@@ -102,13 +103,11 @@ def test_preview_takes_at_most_ten_thousand_titles(api_as, csm_user):
     assert too_many.status_code == 400
 
 
-def test_impact_counts_the_contacts_a_draft_rule_would_change(
-    api_as, csm_user, department_rules, make_contact
-):
+def test_impact_counts_the_contacts_a_draft_rule_would_change(api_as, csm_user, department_rules):
     for _ in range(3):
-        make_contact("Technical Lead")
-    make_contact("Senior Technical Writer")
-    make_contact("Finance Director")
+        ContactFactory(title="Technical Lead", local=True)
+    ContactFactory(title="Senior Technical Writer", local=True)
+    ContactFactory(title="Finance Director", local=True)
     response = api_as(csm_user).post(
         IMPACT,
         {
@@ -130,8 +129,8 @@ def test_impact_counts_the_contacts_a_draft_rule_would_change(
     }
 
 
-def test_impact_of_deleting_a_rule(api_as, csm_user, department_rules, make_contact):
-    make_contact("Finance Director")
+def test_impact_of_deleting_a_rule(api_as, csm_user, department_rules):
+    ContactFactory(title="Finance Director", local=True)
     rule = department_rules["Finance"]
     body = (
         api_as(csm_user)

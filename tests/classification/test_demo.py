@@ -3,11 +3,12 @@ import io
 from accounts.models import Contact
 from classification.demo import load_demo
 from classification.models import ClassificationRule, ClassificationValue
+from tests.factories import ContactFactory
 
 
-def test_the_demo_loads_rules_and_classifies_contacts_twice_safely(db, sf_client, make_contact):
-    vp = make_contact("Vice President, Information Systems", sf_id="003000000000001AAA")
-    make_contact("Geschäftsführer")
+def test_the_demo_loads_rules_and_classifies_contacts_twice_safely(db, sf_client):
+    vp = ContactFactory(title="Vice President, Information Systems", sf_id="003000000000001AAA")
+    ContactFactory(title="Geschäftsführer", local=True)
     out = io.StringIO()
     load_demo(out)
     rules = ClassificationRule.objects.count()

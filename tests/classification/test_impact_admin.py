@@ -3,17 +3,17 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import Contact
 from classification import services
 from classification.models import ClassificationRule
+from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def contacts():
-    for n, title in enumerate(["Technical Lead", "Technical Lead", "Marketing Manager"]):
-        Contact.objects.create(last_name=f"P{n}", email=f"p{n}@acme.com", title=title)
+    for title in ["Technical Lead", "Technical Lead", "Marketing Manager"]:
+        ContactFactory(title=title, local=True)
 
 
 def test_it_counts_the_contacts_an_unsaved_rule_would_change(client, csm_user, contacts):

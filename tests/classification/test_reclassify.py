@@ -1,26 +1,28 @@
-import itertools
-from datetime import timedelta
-
-from django.utils import timezone
-
-from accounts.models import Account, Contact, Opportunity
+from accounts.models import Contact
 from activities.engagement import executive_engaged
-from activities.models import Activity, Participant
+from activities.models import Activity
 from classification import selectors, services
 from classification.models import ClassificationSettings, ReclassificationRun
 from integrations.outbox.models import OutboxItem
+from tests.factories import (
+    AccountFactory,
+    ActivityFactory,
+    ContactFactory,
+    OpportunityFactory,
+    ParticipantFactory,
+)
 
 
 def test_a_rule_change_reclassifies_only_the_contacts_that_change(
-    db, make_contact, django_capture_on_commit_callbacks
+    db, django_capture_on_commit_callbacks
 ):
-    pulled = make_contact("Technical Lead", sf_id="003000000000001AAA")
-    ours = make_contact("Technical Writer", crmbridge_id="c" * 32)
-    local_only = make_contact("Technical Architect")
-    already = make_contact(
-        "Technical Director", sf_id="003000000000002AAA", department="Engineering"
+    pulled = ContactFactory(title="Technical Lead", sf_id="003000000000001AAA")
+    ours = ContactFactory(title="Technical Writer", crmbridge_id="c" * 32, local=True)
+    local_only = ContactFactory(title="Technical Architect", local=True)
+    already = ContactFactory(
+        title="Technical Director", sf_id="003000000000002AAA", department="Engineering"
     )
-    other = make_contact("Chef", sf_id="003000000000003AAA", department="Kitchen")
+    other = ContactFactory(title="Chef", sf_id="003000000000003AAA", department="Kitchen")
 
     with django_capture_on_commit_callbacks(execute=True):
         services.rule_create(keyword="Technical", dimension="department", value="Engineering")
@@ -49,9 +51,9 @@ def test_a_rule_change_reclassifies_only_the_contacts_that_change(
     assert f"accounts.contact:{already.id}" not in items
 
 
-def test_it_works_in_batches_and_records_progress(db, make_contact):
+def test_it_works_in_batches_and_records_progress(db):
     for i in range(7):
-        make_contact(f"Finance Analyst {i}")
+        ContactFactory(title=f"Finance Analyst {i}", local=True)
     services.rule_create(keyword="Finance", dimension="department", value="Finance")
     run = ReclassificationRun.objects.get()  # queued; the test did not run on_commit hooks
     assert run.state == ReclassificationRun.State.QUEUED
@@ -64,7 +66,7 @@ def test_it_works_in_batches_and_records_progress(db, make_contact):
     assert (again.processed, again.changed, again.outbox_queued) == (7, 0, 0)
 
 
-def test_a_run_is_not_taken_twice(db, make_contact):
+def test_a_run_is_not_taken_twice(db):
     run = services.reclassification_enqueue(reason="test")
     services.contacts_reclassify(run_id=run.pk)
     finished = services.contacts_reclassify(run_id=run.pk)
@@ -78,12 +80,12 @@ def test_queued_changes_share_one_run(db):
 
 
 def test_with_clear_unmatched_a_deleted_rule_clears_the_value(
-    db, make_contact, django_capture_on_commit_callbacks
+    db, django_capture_on_commit_callbacks
 ):
     settings = ClassificationSettings.load()
     settings.clear_unmatched = True
     settings.save()
-    contact = make_contact("Finance Director", sf_id="003000000000009AAA")
+    contact = ContactFactory(title="Finance Director", sf_id="003000000000009AAA")
     with django_capture_on_commit_callbacks(execute=True):
         rule, _ = services.rule_create(keyword="Finance", dimension="department", value="Finance")
     contact.refresh_from_db()
@@ -95,15 +97,15 @@ def test_with_clear_unmatched_a_deleted_rule_clears_the_value(
     assert OutboxItem.objects.filter(sf_id=contact.sf_id).count() == 2
 
 
-def test_the_unclassified_queue_lists_titles_most_frequent_first(db, make_contact):
+def test_the_unclassified_queue_lists_titles_most_frequent_first(db):
     for _ in range(3):
-        make_contact("Head of Growth")
-    make_contact("Zookeeper")
-    make_contact("Zookeeper")
-    make_contact("Astronaut")
-    make_contact("Classified", seniority="Manager")
-    make_contact("", seniority=None)
-    make_contact("Gone", is_deleted=True)
+        ContactFactory(title="Head of Growth", local=True)
+    ContactFactory(title="Zookeeper", local=True)
+    ContactFactory(title="Zookeeper", local=True)
+    ContactFactory(title="Astronaut", local=True)
+    ContactFactory(title="Classified", seniority="Manager", local=True)
+    ContactFactory(title="", seniority=None, local=True)
+    ContactFactory(title="Gone", is_deleted=True, local=True)
     queue = selectors.unclassified_titles(dimension="seniority")
     assert queue == [
         {"title": "Head of Growth", "contacts": 3},
@@ -113,35 +115,19 @@ def test_the_unclassified_queue_lists_titles_most_frequent_first(db, make_contac
     assert selectors.unclassified_count(dimension="seniority") == 3
 
 
-_ACTIVITY_SEQ = itertools.count(1)
+def test_executive_engaged_counts_recent_executives_per_account_and_opportunity(db, rep_user):
+    acme = AccountFactory(name="Acme")
+    globex = AccountFactory(name="Globex")
+    deal = OpportunityFactory(name="Acme renewal", account=acme)
+    vp = ContactFactory(title="VP Sales", seniority="Vice President", account=acme, local=True)
+    ceo = ContactFactory(title="CEO", seniority="Executive", account=acme, local=True)
+    manager = ContactFactory(title="Manager", seniority="Manager", account=acme, local=True)
+    stale = ContactFactory(title="CFO", seniority="Executive", account=globex, local=True)
 
-
-def _activity(owner, *, days_ago, account=None, opportunity=None):
-    n = [next(_ACTIVITY_SEQ)]
-    return Activity.objects.create(
-        external_id=f"act-{n[0]}",
-        kind=Activity.Kind.MEETING,
-        occurred_at=timezone.now() - timedelta(days=days_ago),
-        owner=owner,
-        account=account,
-        opportunity=opportunity,
-    )
-
-
-def test_executive_engaged_counts_recent_executives_per_account_and_opportunity(
-    db, rep_user, make_contact
-):
-    acme = Account.objects.create(name="Acme")
-    globex = Account.objects.create(name="Globex")
-    deal = Opportunity.objects.create(name="Acme renewal", account=acme)
-    vp = make_contact("VP Sales", seniority="Vice President", account=acme)
-    ceo = make_contact("CEO", seniority="Executive", account=acme)
-    manager = make_contact("Manager", seniority="Manager", account=acme)
-    stale = make_contact("CFO", seniority="Executive", account=globex)
-
-    recent = _activity(rep_user, days_ago=3, account=acme, opportunity=deal)
-    older = _activity(rep_user, days_ago=30, account=acme)
-    long_ago = _activity(rep_user, days_ago=120, account=globex)
+    meeting = {"owner": rep_user, "kind": Activity.Kind.MEETING}
+    recent = ActivityFactory(**meeting, days_ago=3, account=acme, opportunity=deal)
+    older = ActivityFactory(**meeting, days_ago=30, account=acme)
+    long_ago = ActivityFactory(**meeting, days_ago=120, account=globex)
     for activity, contact in [
         (recent, vp),
         (older, vp),
@@ -149,7 +135,7 @@ def test_executive_engaged_counts_recent_executives_per_account_and_opportunity(
         (recent, manager),
         (long_ago, stale),
     ]:
-        Participant.objects.create(activity=activity, email=contact.email, contact=contact)
+        ParticipantFactory(activity=activity, contact=contact)
 
     found = executive_engaged()
     assert found["accounts"][acme.id]["count"] == 2
@@ -166,11 +152,10 @@ def test_executive_engaged_counts_recent_executives_per_account_and_opportunity(
     assert executive_engaged(account_ids=[acme.id])["accounts"][acme.id]["count"] == 1
 
 
-def test_executive_engaged_api(api_as, csm_user, rep_user, make_contact):
-    acme = Account.objects.create(name="Acme")
-    vp = make_contact("VP Sales", seniority="Vice President", account=acme)
-    activity = _activity(rep_user, days_ago=1, account=acme)
-    Participant.objects.create(activity=activity, email=vp.email, contact=vp)
+def test_executive_engaged_api(api_as, csm_user, rep_user):
+    acme = AccountFactory(name="Acme")
+    vp = ContactFactory(title="VP Sales", seniority="Vice President", account=acme, local=True)
+    ActivityFactory(owner=rep_user, kind=Activity.Kind.MEETING, account=acme, participants=[vp])
     url = "/api/v1/classification/executive-engaged/"
     body = api_as(csm_user).get(url, {"accounts": str(acme.id)}).json()
     assert body["accounts"][0]["account"] == acme.id
@@ -180,9 +165,9 @@ def test_executive_engaged_api(api_as, csm_user, rep_user, make_contact):
 
 
 def test_a_long_run_continues_in_a_new_task_from_where_it_stopped(
-    db, make_contact, django_capture_on_commit_callbacks
+    db, django_capture_on_commit_callbacks
 ):
-    contacts = [make_contact(f"Finance Analyst {i}") for i in range(7)]
+    contacts = [ContactFactory(title=f"Finance Analyst {i}", local=True) for i in range(7)]
     services.rule_create(keyword="Finance", dimension="department", value="Finance")
     run = ReclassificationRun.objects.get()
     # No time left after the first batch: the run goes back to the queue with its resume point.

@@ -2,15 +2,11 @@ import itertools
 
 import pytest
 
-from accounts.models import Account, AccountDomain, Opportunity, SalesforceUser
 from activities.services import activity_ingest_many
 from crmbridge.models import ConfigurationProfile, GlobalSettings
+from tests.factories import AccountFactory, OpportunityFactory
 
 _seq = itertools.count(1)
-
-
-def fake_sf_id(prefix):
-    return f"{prefix}{next(_seq):015d}"
 
 
 @pytest.fixture
@@ -22,25 +18,13 @@ def org_settings(db):
 
 
 @pytest.fixture
-def rep_sf(rep_user):
-    return SalesforceUser.objects.create(
-        sf_id=fake_sf_id("005"), name="Rex Rep", email=rep_user.email, user=rep_user
-    )
-
-
-@pytest.fixture
 def acme(db):
-    account = Account.objects.create(sf_id=fake_sf_id("001"), name="Acme", website="acme.com")
-    AccountDomain.objects.create(account=account, domain="acme.com", source="website")
-    return account
+    return AccountFactory(name="Acme", website="acme.com")
 
 
 @pytest.fixture
 def acme_deal(acme, rep_sf):
-    return Opportunity.objects.create(
-        sf_id=fake_sf_id("006"), name="Acme renewal", account=acme, stage_name="Prospecting",
-        owner=rep_sf,
-    )  # fmt: skip
+    return OpportunityFactory(name="Acme renewal", account=acme, owner=rep_sf)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from accounts.models import Contact, Lead, OpportunityContactRole
 from activities.models import ActivityLog, ContactAttributeChange, ContactDecision
 from activities.names import name_from_address, name_from_display, parse_signature
 from integrations.outbox.models import OutboxItem
+from tests.factories import ContactFactory, LeadFactory
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,7 @@ def test_an_activity_sent_again_is_logged_once(ingest, acme):
 
 @pytest.mark.django_db
 def test_an_existing_contact_gets_the_activity_logged_and_no_new_contact(ingest, acme):
-    existing = Contact.objects.create(
+    existing = ContactFactory(
         sf_id="003000000000001AAA", first_name="Jane", last_name="Doe",
         email="jane.doe@acme.com", account=acme,
     )  # fmt: skip
@@ -155,7 +156,7 @@ def test_an_existing_contact_gets_the_activity_logged_and_no_new_contact(ingest,
 
 @pytest.mark.django_db
 def test_a_participant_with_a_lead_gets_the_activity_on_the_lead(ingest, acme):
-    lead = Lead.objects.create(
+    lead = LeadFactory(
         sf_id="00Q000000000001AAA", first_name="Jane", last_name="Doe",
         email="jane.doe@acme.com", company="Acme",
     )  # fmt: skip
@@ -169,7 +170,7 @@ def test_a_participant_with_a_lead_gets_the_activity_on_the_lead(ingest, acme):
 
 @pytest.fixture
 def jane_existing(acme):
-    return Contact.objects.create(
+    return ContactFactory(
         sf_id="003000000000002AAA", first_name="Jane", last_name="Doe",
         email="jane.doe@acme.com", account=acme, title="Manager", phone="+1 555 0100",
     )  # fmt: skip

@@ -2,10 +2,9 @@
 
 import pytest
 
-from accounts.models import Account, AccountDomain, Contact
+from accounts.models import Contact
 from activities.models import ContactDecision
-from crmbridge.models import ConfigurationProfile, ProfileMembership
-from tests.contacts.conftest import fake_sf_id
+from tests.factories import AccountFactory, ConfigurationProfileFactory
 
 JANE = {"email": "jane.doe@acme.com", "name": "Jane Doe", "title": "VP Sales"}
 
@@ -53,8 +52,7 @@ def test_it_records_creation_disabled_on_the_default_profile(ingest, acme, defau
 @pytest.mark.django_db
 def test_the_owners_own_profile_overrides_the_default(ingest, acme, rep_user, default_profile):
     default_profile(enabled=False)
-    team = ConfigurationProfile.objects.create(name="EMEA", contact_creation_enabled=True)
-    ProfileMembership.objects.create(user=rep_user, profile=team)
+    ConfigurationProfileFactory(name="EMEA", contact_creation_enabled=True, members=[rep_user])
     decision = decision_for(ingest([JANE]))
     assert decision.outcome == ContactDecision.Outcome.CREATED_CONTACT
     assert decision.profile_name == "EMEA"
@@ -62,8 +60,7 @@ def test_the_owners_own_profile_overrides_the_default(ingest, acme, rep_user, de
 
 @pytest.mark.django_db
 def test_both_switches_must_be_on(ingest, acme, rep_user, org_settings):
-    team = ConfigurationProfile.objects.create(name="EMEA", contact_creation_enabled=True)
-    ProfileMembership.objects.create(user=rep_user, profile=team)
+    ConfigurationProfileFactory(name="EMEA", contact_creation_enabled=True, members=[rep_user])
     org_settings.contact_creation_enabled = False
     org_settings.save()
     decision = decision_for(ingest([JANE]))
@@ -82,8 +79,7 @@ def test_an_unmatched_domain_fails_the_activity_and_domain_gates(ingest):
 @pytest.mark.django_db
 def test_it_records_activity_unmatched_alone(ingest, acme):
     # Jane's address matches Acme, but the activity is ambiguous between two Accounts.
-    globex = Account.objects.create(sf_id=fake_sf_id("001"), name="Globex", website="globex.com")
-    AccountDomain.objects.create(account=globex, domain="globex.com", source="website")
+    AccountFactory(name="Globex", website="globex.com")
     activity = ingest(
         [
             {"email": "jane.doe@acme.com", "name": "Jane Doe"},

@@ -2,10 +2,11 @@
 
 import pytest
 
-from accounts.models import Account, AccountDomain, Contact, Opportunity, SalesforceUser
+from accounts.models import Contact
 from activities.models import ActivityLog
 from integrations.outbox.models import OutboxItem
 from integrations.sync.push import outbox_push
+from tests.factories import AccountFactory, OpportunityFactory, SalesforceUserFactory
 
 
 @pytest.fixture
@@ -25,14 +26,9 @@ def org_world(sf_org, sf_client, rep_user, org_settings):
             "OwnerId": user_id,
         },
     )
-    rep_sf = SalesforceUser.objects.create(
-        sf_id=user_id, name="Rex Rep", email=rep_user.email, user=rep_user
-    )
-    acme = Account.objects.create(sf_id=account_id, name="Acme", website="acme.com")
-    AccountDomain.objects.create(account=acme, domain="acme.com", source="website")
-    deal = Opportunity.objects.create(
-        sf_id=opp_id, name="Acme renewal", account=acme, owner=rep_sf, stage_name="Prospecting"
-    )
+    rep_sf = SalesforceUserFactory(sf_id=user_id, name="Rex Rep", user=rep_user)
+    acme = AccountFactory(sf_id=account_id, name="Acme", website="acme.com")
+    deal = OpportunityFactory(sf_id=opp_id, name="Acme renewal", account=acme, owner=rep_sf)
     return {"user": user_id, "account": account_id, "opportunity": opp_id, "deal": deal}
 
 

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from integrations.dialer import services
 from integrations.dialer.models import Integration
+from tests.factories import DialerProjectFactory
 
 _calls = itertools.count(1)
 
@@ -23,9 +24,7 @@ PERSON = [
 
 @pytest.fixture
 def project(db):
-    project, secret = services.project_create(name="Outbound EMEA")
-    project.secret = secret
-    return project
+    return DialerProjectFactory(name="Outbound EMEA")
 
 
 @pytest.fixture

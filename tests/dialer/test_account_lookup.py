@@ -2,8 +2,8 @@
 
 import pytest
 
-from accounts.models import Account, AccountDomain
 from integrations.dialer.models import Action
+from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -12,9 +12,7 @@ CALL = {"last_name": "Hopper", "email": "grace@navy.mil.uk", "company": "Royal N
 
 def mirrored_account(sf_org, name, domain=None):
     sf_id = sf_org.insert("Account", {"Name": name})
-    account = Account.objects.create(name=name, sf_id=sf_id)
-    if domain:
-        AccountDomain.objects.create(account=account, domain=domain)
+    AccountFactory(name=name, sf_id=sf_id, admin_domains=[domain] if domain else [])
     return sf_id
 
 

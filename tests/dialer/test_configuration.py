@@ -11,6 +11,7 @@ from integrations.dialer.models import (
     Integration,
     ResultCode,
 )
+from tests.factories import DialerProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def test_the_admin_names_the_integration_that_already_has_the_code(
 
 def test_the_same_code_in_another_project_is_fine(client, admin_member, make_integration):
     make_integration(Action.UPDATE_ONLY, codes=("YES",))
-    other = DialerProject.objects.create(name="Inbound", secret_hash="x" * 64)
+    other = DialerProjectFactory(name="Inbound")
     client.force_login(admin_member)
 
     response = client.post(

@@ -1,8 +1,7 @@
 import pytest
 
 from crmbridge.models import GlobalSettings
-
-from .factories import SalesforceUserFactory
+from tests.factories import SalesforceUserFactory
 
 
 @pytest.fixture
@@ -12,12 +11,6 @@ def org_settings(db):
     settings.extra_personal_domains = ["mailinator.com"]
     settings.save()
     return settings
-
-
-@pytest.fixture
-def rep_sf(rep_user):
-    """The rep's Salesforce User (same e-mail), linked."""
-    return SalesforceUserFactory(email=rep_user.email, user=rep_user)
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ import pytest
 
 from accounts.models import AccountDomain
 from integrations.outbox.models import OutboxItem
-
-from .factories import AccountFactory, ContactFactory, activity_item
+from tests.factories import AccountFactory, ContactFactory, activity_item
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +146,23 @@ def test_a_rep_reusing_another_reps_external_id_sees_nothing_of_theirs(
     assert "secret" not in one.content.decode() and "secret" not in bulk.content.decode()
     assert bulk.json()["results"][0]["status"] == "rejected"
     assert by_admin.status_code == 200  # an admin sees every activity: the re-send answers
+
+
+def test_a_taken_external_id_is_answered_like_any_unusable_id_without_saying_it_exists(
+    api_as, rep_user, other_rep, org_settings
+):
+    api_as(other_rep).post(
+        "/api/v1/activities/",
+        activity_item(other_rep, emails=["a@acme.com"], external_id="shared-2"),
+        format="json",
+    )
+
+    taken = api_as(rep_user).post(
+        "/api/v1/activities/",
+        activity_item(rep_user, emails=["a@acme.com"], external_id="shared-2"),
+        format="json",
+    )
+
+    assert taken.status_code == 400
+    message = " ".join(taken.json()["external_id"]).lower()
+    assert "owner" not in message and "used" not in message and "exist" not in message

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from accounts.models import AccountDomain, Contact, OrphanContact
 from activities.models import Activity, MatchEdit
-from activities.services import activities_rematch_for_domains, activity_ingest_many
-
-from .factories import (
+from activities.rematch import activities_rematch_for_domains
+from activities.services import activity_ingest_many
+from tests.factories import (
     AccountFactory,
+    ActivityFactory,
     ContactFactory,
     LeadFactory,
     OpportunityFactory,
@@ -81,7 +82,7 @@ def test_match_details_say_why(client, rep_user, rep_sf, org_settings):
 
 def _bulk_activities(owner, n, prefix):
     Activity.objects.bulk_create(
-        Activity(
+        ActivityFactory.build(
             source="bench",
             external_id=f"{prefix}{i}",
             kind="email",

@@ -9,8 +9,7 @@ from django.core.management import call_command
 
 from accounts.models import AccountDomain
 from activities.models import Activity
-
-from .factories import AccountFactory, activity_item
+from tests.factories import AccountFactory, activity_item
 
 pytestmark = pytest.mark.django_db
 

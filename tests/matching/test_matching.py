@@ -4,10 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import AccountDomain
 from activities.services import activity_ingest, activity_ingest_many
-
-from .factories import (
+from tests.factories import (
     AccountFactory,
     ContactFactory,
     LeadFactory,
@@ -152,7 +150,7 @@ def test_bad_items_are_rejected_with_reasons_and_the_rest_go_in(rep_user, rep_sf
 
 
 def test_bulk_ingestion_queries_do_not_grow_with_batch_size(rep_user, rep_sf, org_settings):
-    # Matching alone: contact creation (issue 6, after matching) is measured by its own tests.
+    # Matching alone: contact creation (after matching) is measured by its own tests.
     org_settings.contact_creation_enabled = False
     org_settings.save()
     for n in range(20):
@@ -173,7 +171,7 @@ def test_bulk_ingestion_queries_do_not_grow_with_batch_size(rep_user, rep_sf, or
         assert {r.status for r in results} == {"created"}
         # Inserts are split only by the database's limit on parameters per statement.
         # Reads must not grow; rows written (activities, participants, outbox) are inserted in
-        # batches the database's parameter limit decides, and the contact step (issue 6) writes
+        # batches the database's parameter limit decides, and the contact step writes
         # its own rows.
         return [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
 
@@ -181,8 +179,9 @@ def test_bulk_ingestion_queries_do_not_grow_with_batch_size(rep_user, rep_sf, or
 
 
 def test_account_domains_refresh_keeps_admin_domains(rep_user, org_settings):
-    acme = AccountFactory(name="Acme", website="acme.com", alternate_domains="acme.de")
-    AccountDomain.objects.create(account=acme, domain="acme.io")
+    acme = AccountFactory(
+        name="Acme", website="acme.com", alternate_domains="acme.de", admin_domains=["acme.io"]
+    )
     acme.website = "https://acme.org"
     acme.alternate_domains = ""
     acme.save()

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.models import Account
+from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,7 @@ NUL_REQUESTS = {
 }
 NUL_KNOWN: dict = {
     # Found by this suite; strict xfail flips when fixed. (The activity text entries were fixed
-    # in activities/services.py activity_clean, issue 5.)
+    # in activities/services.py activity_clean.)
 }
 
 
@@ -159,7 +159,7 @@ NUL_KNOWN: dict = {
     ],
 )
 def test_nul_bytes_in_json_are_refused_never_stored_never_a_500(api_as, admin_member, case):
-    account = Account.objects.create(name="Prospect", sf_id="001000000000001AAA")
+    account = AccountFactory(name="Prospect", sf_id="001000000000001AAA")
     path, build = NUL_REQUESTS[case]
     payload = build(admin_member.email, account.sf_id)
 
@@ -307,7 +307,7 @@ def test_hostile_account_domains_imported_by_csv_are_refused_with_reasons_not_a_
 ):
     from accounts.models import AccountDomain
 
-    Account.objects.create(name="Prospect", sf_id="001000000000002AAA", website="prospect.example")
+    AccountFactory(name="Prospect", sf_id="001000000000002AAA", website="prospect.example")
     client.force_login(admin_member)
     lines = ["account,domain"]
     for bad in [SCRIPT, "' OR 1=1 --", "a" * 300 + ".com", "ex\\ample.com"]:
@@ -325,7 +325,7 @@ def test_hostile_account_domains_imported_by_csv_are_refused_with_reasons_not_a_
 
 @pytest.mark.parametrize("bad", ["initech-mail.example", SCRIPT, "' OR 1=1 --"])
 def test_a_bad_domain_typed_in_the_account_inline_is_a_form_error(client, admin_member, bad):
-    account = Account.objects.create(name="Initech", sf_id="001000000000003AAA")
+    account = AccountFactory(name="Initech", sf_id="001000000000003AAA")
     client.force_login(admin_member)
 
     response = client.post(

@@ -21,7 +21,6 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +52,7 @@ mail_location = maildir:{root}/mail/%u
 mail_max_userip_connections = 1000
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
 userdb {{
   driver = static
@@ -104,13 +103,15 @@ class DovecotServer:
         self.port = port
         self.config = root / "dovecot.conf"
         self.users = root / "users"
-        self._lock = threading.Lock()
 
     def add_user(self, username=None, password=None):
         username = username or f"rep-{secrets.token_hex(4)}"
         password = password or secrets.token_urlsafe(12)
-        with self._lock, self.users.open("a") as users:
-            users.write(f"{username}:{{PLAIN}}{password}\n")
+        # One passwd-file per user: Dovecot's reload of a changed file is keyed on whole-second
+        # mtimes, so users added within a second of each other would not be seen.
+        path = self.users / username
+        path.write_text(f"{username}:{{PLAIN}}{password}\n")
+        os.chmod(path, 0o644)
         return DovecotUser(username=username, password=password, host=self.host, port=self.port)
 
     def set_uidvalidity(self, user, folder, value):
@@ -146,7 +147,7 @@ def running_dovecot():
         server.config.write_text(
             CONFIG.format(root=root, user=user, group=group, uid=uid, gid=gid, port=server.port)
         )
-        server.users.touch()
+        server.users.mkdir()
         for path in (root, *root.iterdir()):
             os.chown(path, uid, gid) if os.geteuid() == 0 else None
         process = subprocess.Popen(

@@ -29,7 +29,7 @@ def error_of(exc_info):
 def test_it_lists_versions_and_resources(way):
     r = way.session.get(way.url("/services/data/"))
     assert r.status_code == 200
-    assert {"version": "59.0", "url": "/services/data/v59.0", "label": "v59.0"} in r.json()
+    assert {"version": "59.0", "url": "/services/data/v59.0", "label": "Winter '24"} in r.json()
     assert way.sf.restful("")["query"] == "/services/data/v59.0/query"
     names = {o["name"] for o in way.sf.describe()["sobjects"]}
     assert {"Account", "Contact", "Lead", "Opportunity", "LeadStatus", "User"} <= names
@@ -692,23 +692,7 @@ def convert(way, **fields):
     return r, out
 
 
-@pytest.fixture
-def statuses(org):
-    from sfemulator.schema import LEAD_STATUSES
-
-    for label, converted, default, order in LEAD_STATUSES:
-        org.insert(
-            "LeadStatus",
-            {
-                "MasterLabel": label,
-                "IsConverted": converted,
-                "IsDefault": default,
-                "SortOrder": order,
-            },
-        )
-
-
-def test_convert_lead_creates_account_contact_and_opportunity(way, statuses):
+def test_convert_lead_creates_account_contact_and_opportunity(way):
     lead = way.sf.Lead.create(
         {
             "FirstName": "Lia",
@@ -738,7 +722,7 @@ def test_convert_lead_creates_account_contact_and_opportunity(way, statuses):
     assert error_of(exc)[0] == "CANNOT_UPDATE_CONVERTED_LEAD"
 
 
-def test_convert_lead_reuses_account_and_contact(way, statuses):
+def test_convert_lead_reuses_account_and_contact(way):
     acc = way.org.insert("Account", {"Name": "Existing"})
     con = way.org.insert("Contact", {"LastName": "Lo", "AccountId": acc})
     lead = way.org.insert("Lead", {"LastName": "Lo", "Company": "X", "Phone": "+1 555"})
@@ -755,14 +739,14 @@ def test_convert_lead_reuses_account_and_contact(way, statuses):
     assert way.sf.Contact.get(con)["Phone"] == "+1 555"  # blank fields filled from the lead
 
 
-def test_convert_lead_needs_a_converted_status(way, statuses):
+def test_convert_lead_needs_a_converted_status(way):
     lead = way.org.insert("Lead", {"LastName": "Lo", "Company": "X"})
     _, out = convert(way, leadId=lead, convertedStatus="Working - Contacted")
     assert out["success"] == "false" and out["statusCode"] == "INVALID_STATUS"
     assert way.sf.Lead.get(lead)["IsConverted"] is False
 
 
-def test_convert_lead_with_a_bad_session_is_a_fault(way, statuses):
+def test_convert_lead_with_a_bad_session_is_a_fault(way):
     way.org.expire_sessions()
     r, out = convert(way, leadId="00Q000000000000", convertedStatus="Closed - Converted")
     assert r.status_code == 500 and out["exceptionCode"] == "INVALID_SESSION_ID"

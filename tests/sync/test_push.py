@@ -4,12 +4,14 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts.models import Contact
+from integrations.outbox.claims import STALE_CLAIM_AFTER, outbox_claim, outbox_reclaim_stale
 from integrations.outbox.models import OutboxItem
 from integrations.outbox.payloads import outbox_reference
 from integrations.outbox.services import outbox_enqueue, outbox_retry
 from integrations.sync import push
-from integrations.sync.push import outbox_claim, outbox_push, outbox_reclaim_stale
+from integrations.sync.push import outbox_push
+from tests.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ def sf_by_ext(sf_org, sobject):
 
 def new_account_and_contacts(n, *, account_ext="acc-1"):
     with transaction.atomic():
-        account = Account.objects.create(name="Acme", crmbridge_id=account_ext)
+        account = AccountFactory(name="Acme", crmbridge_id=account_ext, local=True)
         outbox_enqueue(
             sobject="Account",
             crmbridge_id=account_ext,
@@ -31,9 +33,9 @@ def new_account_and_contacts(n, *, account_ext="acc-1"):
         )
         contacts = []
         for i in range(n):
-            c = Contact.objects.create(
+            c = ContactFactory(
                 last_name=f"Doe{i}", email=f"d{i}@acme.example", crmbridge_id=f"c-{i}",
-                account=account, created_by_crmbridge=True,
+                account=account, created_by_crmbridge=True, local=True,
             )  # fmt: skip
             outbox_enqueue(
                 sobject="Contact",
@@ -112,7 +114,7 @@ def test_a_reference_by_external_id_is_resolved_or_left_to_salesforce(sf_org, sf
 
 def test_a_polymorphic_parent_still_waiting_defers_the_child(sf_org, sf_client, enqueue):
     with transaction.atomic():
-        contact = Contact.objects.create(last_name="Later", crmbridge_id="c-later")
+        contact = ContactFactory(last_name="Later", crmbridge_id="c-later", local=True)
         outbox_enqueue(
             sobject="Contact", crmbridge_id="c-later", payload={"LastName": "Later"}, local=contact
         )
@@ -229,7 +231,7 @@ def test_a_dead_workers_claims_are_handed_out_again(sf_org, sf_client, enqueue):
     enqueue(sobject="Account", crmbridge_id="a-1", payload={"Name": "A"})
     claimed = outbox_claim(worker="dead")  # the worker dies here
     assert outbox_push().pushed == 0
-    later = timezone.now() + push.STALE_CLAIM_AFTER + dt.timedelta(seconds=1)
+    later = timezone.now() + STALE_CLAIM_AFTER + dt.timedelta(seconds=1)
     assert outbox_reclaim_stale(now=later) == 1
     assert outbox_push().pushed == 1
     assert OutboxItem.objects.get(pk=claimed[0].pk).state == "sent"

@@ -8,26 +8,29 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from integrations.outbox import claims
+from integrations.outbox.claims import outbox_claim
 from integrations.outbox.models import OutboxItem
 from integrations.outbox.payloads import outbox_reference
 from integrations.outbox.services import outbox_enqueue
 from integrations.sync import push
-from integrations.sync.push import outbox_claim, outbox_push
+from integrations.sync.push import outbox_push
 from integrations.sync.services import sync_run_execute
+from tests.factories import AccountFactory, ContactFactory
 
 
 def crmbridge_creates(n_accounts, per_account):
     with transaction.atomic():
         for a in range(n_accounts):
-            account = Account.objects.create(name=f"A{a}", crmbridge_id=f"acc{a}")
+            account = AccountFactory(name=f"A{a}", crmbridge_id=f"acc{a}", local=True)
             outbox_enqueue(
                 sobject="Account", crmbridge_id=account.crmbridge_id,
                 payload={"Name": account.name}, local=account,
             )  # fmt: skip
             for c in range(per_account):
-                contact = Contact.objects.create(
+                contact = ContactFactory(
                     last_name=f"C{a}-{c}", crmbridge_id=f"c{a}x{c}", account=account,
-                    created_by_crmbridge=True,
+                    created_by_crmbridge=True, local=True,
                 )  # fmt: skip
                 outbox_enqueue(
                     sobject="Contact",
@@ -106,8 +109,8 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(sf_org, sf_client)
     sf_org.faults.fail_next(20, kind="connection", after=True)
     outbox_push()
     sf_org.faults.clear()
-    later = timezone.now() + push.STALE_CLAIM_AFTER + dt.timedelta(minutes=1)
-    push.outbox_reclaim_stale(now=later)
+    later = timezone.now() + claims.STALE_CLAIM_AFTER + dt.timedelta(minutes=1)
+    claims.outbox_reclaim_stale(now=later)
     until_done()
     sync_run_execute(kind="sync", trigger="schedule")
     assert_in_step(sf_org)
