@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "integrations.outbox",
     "integrations.sync",
     "integrations.dialer",
+    "integrations.addressbooks",
     "integrations.capture",
 ]
 

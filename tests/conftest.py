@@ -8,6 +8,9 @@ from tests.factories import SalesforceUserFactory, UserFactory
 # Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
 
+# Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
+
 
 @pytest.fixture
 def admin_member(db):
