@@ -77,7 +77,7 @@ NAVIGATION = [
             ),
             Page(
                 "Executive engagement",
-                "admin:classification_executive_engagement",
+                "admin:activities_executive_engagement",
                 ("classification", "ClassificationRule"),
             ),
             ("classification", "ClassificationValue"),
