@@ -5,7 +5,7 @@ A Rep sees and sends only their own activities; Admins (and CSMs, read-only) see
 
 from django.conf import settings
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from crmbridge.api import IsAnyRole
 from crmbridge.roles import ADMIN, REP, has_role
 
-from . import services
+from . import cleaning, services
 from .models import Activity, Participant
 from .selectors import activities_visible_to
 
@@ -24,10 +24,46 @@ def _ref(obj):
     return {"sf_id": obj.sf_id, "name": str(obj)}
 
 
+class RecordRefSerializer(serializers.Serializer):
+    sf_id = serializers.CharField(help_text="Salesforce Id (empty until pushed).")
+    name = serializers.CharField()
+
+
+class ParticipantMatchSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Participant.MatchedKind.choices)
+    rule = serializers.CharField(help_text="Which rule matched, e.g. contact_email, domain.")
+    contact = RecordRefSerializer(allow_null=True)
+    lead = RecordRefSerializer(allow_null=True)
+    account = RecordRefSerializer(allow_null=True)
+
+
+class ActivityMatchSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Activity.MatchStatus.choices)
+    account = RecordRefSerializer(allow_null=True)
+    opportunity = RecordRefSerializer(allow_null=True)
+    reason_code = serializers.CharField()
+    reason = serializers.CharField(help_text="Why, in words a rep understands.")
+    edited = serializers.BooleanField(help_text="A person chose this match (Edit match).")
+
+
+class ActivityFilterSerializer(serializers.Serializer):
+    """The list's filters; an unknown value is a 400 naming the filter."""
+
+    match_status = serializers.ChoiceField(choices=Activity.MatchStatus.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=Activity.MatchStatus.choices,
+        required=False,
+        help_text="The same as match_status (kept for existing clients).",
+    )
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices, required=False)
+    account = serializers.CharField(required=False, help_text="The Account's Salesforce Id.")
+    owner = serializers.EmailField(required=False, help_text="The rep's e-mail (Admins, CSMs).")
+
+
 LIMITS = (
     f"Limits (each over-limit item is rejected with a 400 naming the field): at most "
-    f"{services.MAX_PARTICIPANTS} participants per activity, a body of at most "
-    f"{services.MAX_BODY_CHARS} characters, {services.MAX_BULK} activities per bulk call; a "
+    f"{cleaning.MAX_PARTICIPANTS} participants per activity, a body of at most "
+    f"{cleaning.MAX_BODY_CHARS} characters, {services.MAX_BULK} activities per bulk call; a "
     f"request body over {settings.MAX_REQUEST_BYTES} bytes is a 400 before it is read."
 )
 
@@ -52,6 +88,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "reason",
         ]
 
+    @extend_schema_field(ParticipantMatchSerializer(allow_null=True))
     def get_matched(self, obj) -> dict | None:
         if not obj.matched_kind:
             return None
@@ -86,6 +123,7 @@ class ActivitySerializer(serializers.ModelSerializer):
             "participants",
         ]
 
+    @extend_schema_field(ActivityMatchSerializer)
     def get_match(self, obj) -> dict:
         return {
             "status": obj.match_status,
@@ -110,7 +148,7 @@ class ParticipantInSerializer(serializers.Serializer):
 
 
 class ActivityInSerializer(serializers.Serializer):
-    """The shape of an incoming activity (validated by activities.services.activity_clean)."""
+    """The shape of an incoming activity (validated by activities.cleaning.activity_clean)."""
 
     external_id = serializers.CharField()
     source = serializers.CharField(required=False, default="api")
@@ -176,7 +214,7 @@ def _participants_prefetch():
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Activities and how each was matched to a Salesforce Account, with the reasons.
 
-    Filters: `status`, `kind`, `account` (Salesforce Id), `owner` (e-mail; Admins).
+    Filters: `match_status` (or `status`), `kind`, `account` (Salesforce Id), `owner` (e-mail).
     """
 
     serializer_class = ActivitySerializer
@@ -189,16 +227,25 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             .select_related("owner", "account", "opportunity")
             .prefetch_related(_participants_prefetch())
         )
-        params = self.request.query_params
-        if params.get("status"):
-            query = query.filter(match_status=params["status"])
-        if params.get("kind"):
-            query = query.filter(kind=params["kind"])
-        if params.get("account"):
-            query = query.filter(account__sf_id=params["account"])
-        if params.get("owner"):
-            query = query.filter(owner__email__iexact=params["owner"])
+        if self.action != "list":
+            return query
+        filters = ActivityFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        given = filters.validated_data
+        status_value = given.get("match_status") or given.get("status")
+        if status_value:
+            query = query.filter(match_status=status_value)
+        if given.get("kind"):
+            query = query.filter(kind=given["kind"])
+        if given.get("account"):
+            query = query.filter(account__sf_id=given["account"])
+        if given.get("owner"):
+            query = query.filter(owner__email__iexact=given["owner"])
         return query
+
+    @extend_schema(parameters=[ActivityFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def _reload(self, activities):
         ids = [a.pk for a in activities if a is not None]

@@ -16,6 +16,7 @@ from crmbridge.roles import ADMIN, CSM, has_role
 from crmbridge.selectors import profile_for_user
 
 from .decisions import evaluate_gates, sender_body
+from .diagnostics_words import verdict
 from .models import ContactDecision, Participant
 from .names import person_details
 
@@ -135,17 +136,7 @@ def contact_creation_diagnosis(*, email: str, user=None, limit: int = DEFAULT_LI
             )
         row["failed"] = [c["code"] for c in row["checks"] if not c["passed"]]
         rows.append(row)
-    if existing_contact is not None:
-        summary = f"A Contact with this e-mail exists: {existing_contact}."
-    elif existing_lead is not None:
-        summary = f"A Lead with this e-mail exists: {existing_lead}; no Contact is created."
-    elif not rows:
-        summary = "No activity you can see has this e-mail address."
-    elif rows[0]["failed"]:
-        labels = ", ".join(rows[0]["failed"])
-        summary = f"No Contact: the most recent activity failed {labels}."
-    else:
-        summary = "Every check passed on the most recent activity."
+    summary = verdict(email=email, contact=existing_contact, lead=existing_lead, rows=rows)
     return {
         "email": email,
         "summary": summary,

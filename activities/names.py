@@ -4,10 +4,12 @@
    parsed with nameparser;
 2. the signature block of an e-mail body that person sent (name line, title, phone, company,
    country from an address line);
-3. the address itself: ``jane.doe@`` gives Jane Doe; ``jdoe@`` gives nothing.
+3. the address itself: ``jane.doe@`` and ``jane.roe42@`` give Jane Doe and Jane Roe; ``jdoe@``
+   gives nothing (the rule is written out above `name_from_address`).
 
-The first source that gives both a first and a last name wins; if none does, the first source that
-gives anything gives what it has. Nothing is ever invented: what no source knows stays empty.
+The first source that gives both a first and a last name wins; if none does, each name comes from
+the first source that gives it ("Jane" as display name and ``j.roe@`` give Jane Roe).
+Nothing is ever invented: what no source knows stays empty.
 Pure functions, no database.
 """
 
@@ -17,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from nameparser import HumanName
+from nameparser.config import CONSTANTS
 
 # -- display name ------------------------------------------------------------------------------
 
@@ -50,17 +53,103 @@ def name_from_display(display: str | None) -> tuple[str, str]:
 
 
 # -- e-mail address ----------------------------------------------------------------------------
+#
+# The rule for an address alone (tests/contacts/test_names_from_addresses.py is its table):
+# * the local part (before "@", without a "+tag") is split into parts on "." and "_"; on "-" only
+#   when it has neither, so that "jean-luc.picard" keeps its hyphenated first name;
+# * digits at either end of a part are dropped ("roe42", "1987"); a part that mixes digits into
+#   its letters ("j4ne") is no name;
+# * a role or system mailbox (info, sales, support, no-reply, ...) is nobody's name;
+# * one part alone ("jroe", "jane") says nothing of which name it is: nothing;
+# * otherwise the parts are read first-to-last (the common convention "first.last"), and
+#   nameparser reads them as a name: a title is dropped ("dr."), a middle name is not the last
+#   name, prefixes stay with it ("van Dijk"), "McDonald" is capitalised as such;
+# * an initial is not a name: "j.roe" gives only the last name, "jane.r" only the first;
+# * "roe.jane" cannot be told from "jane.roe" by the address: when another source (display name,
+#   signature) gives a first name and it is the address's last part, the order is swapped.
 
-_LOCAL_PART_WORD = re.compile(r"^[^\W\d_]{2,}$", re.UNICODE)
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’][^\W\d_]+)*$", re.UNICODE)
+_HYPHENATED_WORD = re.compile(r"^[^\W\d_]+(?:['’\-][^\W\d_]+)*$", re.UNICODE)
+_ROLE_MAILBOXES = frozenset(
+    {
+        "accounts",
+        "admin",
+        "billing",
+        "careers",
+        "contact",
+        "enquiries",
+        "finance",
+        "hello",
+        "help",
+        "hr",
+        "info",
+        "inquiries",
+        "invoice",
+        "invoices",
+        "jobs",
+        "mail",
+        "marketing",
+        "news",
+        "newsletter",
+        "no",
+        "noreply",
+        "notifications",
+        "office",
+        "orders",
+        "postmaster",
+        "press",
+        "reply",
+        "sales",
+        "service",
+        "support",
+        "team",
+        "webmaster",
+    }  # fmt: skip
+)
+_UNUSABLE = ""  # a part that is not a name (kept so that the others keep their positions)
 
 
-def name_from_address(email: str | None) -> tuple[str, str]:
-    """(first, last) from ``first.last@`` (or first_last, first-last); nothing otherwise."""
+def _address_parts(local: str) -> list[str]:
+    separators = r"[._]" if re.search(r"[._]", local) else r"[._\-]"
+    word_pattern = _HYPHENATED_WORD if separators == r"[._]" else _NAME_WORD
+    parts = []
+    for raw in re.split(separators, local):
+        word = raw.strip("0123456789")
+        if not word:
+            continue  # empty, or only digits: not a part at all
+        parts.append(word if word_pattern.match(word) else _UNUSABLE)
+    return parts
+
+
+def _capitalised(word: str) -> str:
+    name = HumanName(word)
+    name.capitalize(force=True)
+    return str(name)
+
+
+def name_from_address(email: str | None, *, first_hint: str = "") -> tuple[str, str]:
+    """(first, last) as the address ``first.last@`` says them (the rule above); empty strings
+    for what it does not say. `first_hint` is a first name another source gave."""
     local = (email or "").partition("@")[0].split("+", 1)[0]
-    parts = [p for p in re.split(r"[._\-]", local) if p]
-    if len(parts) != 2 or not all(_LOCAL_PART_WORD.match(p) for p in parts):
+    parts = _address_parts(local)
+    if any(part.casefold() in _ROLE_MAILBOXES for part in parts):
         return "", ""
-    return parts[0].capitalize(), parts[1].capitalize()
+    if len(parts) > 2 and parts[0].casefold() in CONSTANTS.titles:
+        parts = parts[1:]
+    if len(parts) < 2:
+        return "", ""
+    hint = first_hint.casefold()
+    if len(parts) == 2 and hint and parts[1].casefold() == hint != parts[0].casefold():
+        parts.reverse()
+    if all(len(part) >= 2 for part in parts):
+        name = HumanName(" ".join(parts))
+        name.capitalize(force=True)
+        return name.first, name.last
+    first, last = parts[0], parts[-1]
+    return (
+        _capitalised(first) if len(first) >= 2 else "",
+        _capitalised(last) if len(last) >= 2 else "",
+    )
 
 
 # -- signature block ---------------------------------------------------------------------------
@@ -290,19 +379,23 @@ def person_details(
     `title`, `phone`, `country` are what the activity's source said of them (they win)."""
     details = PersonDetails()
     sig = parse_signature(body) if body else Signature()
+    from_display = name_from_display(display_name)
+    from_signature = (sig.first_name, sig.last_name)
+    first_hint = next((n[0] for n in (from_display, from_signature) if n[0] and not n[1]), "")
     candidates = [
-        ("display_name", name_from_display(display_name)),
-        ("signature", (sig.first_name, sig.last_name)),
-        ("address", name_from_address(email)),
+        ("display_name", from_display),
+        ("signature", from_signature),
+        ("address", name_from_address(email, first_hint=first_hint)),
     ]
-    chosen = next(((src, n) for src, n in candidates if n[0] and n[1]), None)
-    if chosen is None:
-        chosen = next(((src, n) for src, n in candidates if n[0] or n[1]), (None, ("", "")))
-    source, (first, last) = chosen
-    if first:
-        details.first_name, details.sources["first_name"] = first, source
-    if last:
-        details.last_name, details.sources["last_name"] = last, source
+    full = next(((src, n) for src, n in candidates if n[0] and n[1]), None)
+    for index, name in enumerate(("first_name", "last_name")):
+        if full is not None:
+            source, value = full[0], full[1][index]
+        else:
+            source, value = next(((s, n[index]) for s, n in candidates if n[index]), (None, ""))
+        if value:
+            setattr(details, name, value)
+            details.sources[name] = source
     for name, given, from_sig in (
         ("title", title, sig.title),
         ("phone", phone, sig.phone),

@@ -5,57 +5,28 @@ number of queries per call (owners, existing activities, Contacts, Leads, Accoun
 Opportunities, Global Settings), then one insert for the activities and one for participants.
 """
 
-import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from email_validator import EmailNotValidError, validate_email
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
-from crmbridge.boundary import text_problem
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 from crmbridge.transactions import atomic_with_retry
 
 from . import matching
+from .cleaning import ItemInvalid, activity_clean
 from .contacts import contacts_process
 from .models import Activity, Participant
 
 MAX_BULK = 1000
-MAX_PARTICIPANTS = 500
-MAX_BODY_CHARS = 100_000
 
 
 CREATED, EXISTING, REJECTED = "created", "existing", "rejected"
-KINDS = frozenset(Activity.Kind.values)
-ROLES = frozenset(Participant.Role.values)
-RESPONSES = frozenset(Participant.Response.values)
-
-
-class ItemInvalid(Exception):
-    def __init__(self, errors: dict):
-        super().__init__(errors)
-        self.errors = errors
-
-
-@dataclass
-class CleanActivity:
-    source: str
-    external_id: str
-    kind: str
-    occurred_at: dt.datetime
-    owner_email: str
-    subject: str
-    body: str
-    participants: list  # of dicts: email, name, role, title, phone, country
-    ends_at: dt.datetime | None = None
 
 
 @dataclass
@@ -63,134 +34,6 @@ class IngestResult:
     status: str  # created | existing | rejected
     activity: Activity | None = None
     errors: dict = field(default_factory=dict)
-
-
-def normalise_email(value) -> str:
-    """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
-    if not isinstance(value, str) or not value.strip():
-        raise EmailNotValidError("An e-mail address is required.")
-    if problem := text_problem(value):
-        raise EmailNotValidError(problem)
-    return _normalise_email(value.strip())
-
-
-@lru_cache(maxsize=65536)
-def _normalise_email(value: str) -> str:
-    return validate_email(value, check_deliverability=False).normalized
-
-
-def _text(raw, name, *, max_length, required=False, default=""):
-    value = raw.get(name, default)
-    if value is None:
-        value = default
-    if not isinstance(value, str):
-        raise ItemInvalid({name: ["Must be text."]})
-    if problem := text_problem(value):
-        raise ItemInvalid({name: [problem]})
-    value = value.strip()
-    if required and not value:
-        raise ItemInvalid({name: ["This field is required."]})
-    if len(value) > max_length:
-        raise ItemInvalid({name: [f"At most {max_length} characters."]})
-    return value
-
-
-def _when(raw, name, *, required=False):
-    text = _text(raw, name, max_length=64, required=required)
-    if not text:
-        return None
-    try:
-        when = parse_datetime(text)
-    except ValueError:
-        when = None
-    if when is None:
-        raise ItemInvalid({name: [f"{text!r} is not an ISO 8601 date and time."]})
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when, dt.UTC)
-    try:
-        return when.astimezone(dt.UTC)
-    except OverflowError:
-        raise ItemInvalid({name: [f"{text!r} is outside the years 1 to 9999 in UTC."]}) from None
-
-
-def activity_clean(raw, *, default_source="api") -> CleanActivity:
-    """Validate one incoming activity (a dict as the API and import take it)."""
-    if not isinstance(raw, dict):
-        raise ItemInvalid({"non_field_errors": ["Each activity must be a JSON object."]})
-    source = _text(raw, "source", max_length=40, default=default_source) or default_source
-    external_id = _text(raw, "external_id", max_length=255, required=True)
-    kind = _text(raw, "kind", max_length=10, required=True).lower()
-    if kind not in KINDS:
-        raise ItemInvalid({"kind": [f"{kind!r} is not one of {', '.join(Activity.Kind.values)}."]})
-    occurred_at = _when(raw, "occurred_at", required=True)
-    ends_at = _when(raw, "ends_at")
-    if ends_at is not None and ends_at < occurred_at:
-        raise ItemInvalid({"ends_at": ["Must not be before occurred_at."]})
-    owner_text = _text(raw, "owner", max_length=254, required=True)
-    try:
-        owner_email = normalise_email(owner_text)
-    except EmailNotValidError as exc:
-        raise ItemInvalid(
-            {"owner": [f"{owner_text!r} is not a valid e-mail address: {exc}"]}
-        ) from None
-    subject = _text(raw, "subject", max_length=998)
-    body = raw.get("body") or ""
-    if not isinstance(body, str):
-        raise ItemInvalid({"body": ["Must be text."]})
-    if len(body) > MAX_BODY_CHARS:
-        raise ItemInvalid({"body": [f"At most {MAX_BODY_CHARS} characters."]})
-    if problem := text_problem(body):
-        raise ItemInvalid({"body": [problem]})
-
-    people = raw.get("participants") or []
-    if not isinstance(people, list):
-        raise ItemInvalid({"participants": ["Must be a list."]})
-    if len(people) > MAX_PARTICIPANTS:
-        raise ItemInvalid({"participants": [f"At most {MAX_PARTICIPANTS} per activity."]})
-    participants, seen = [], set()
-    for person in people:
-        if not isinstance(person, dict):
-            raise ItemInvalid({"participants": ["Each participant must be an object."]})
-        address = person.get("email")
-        try:
-            email = normalise_email(address)
-        except EmailNotValidError as exc:
-            raise ItemInvalid(
-                {"participants": [f"{address!r} is not a valid e-mail address: {exc}"]}
-            ) from None
-        role = (person.get("role") or Participant.Role.TO).lower()
-        if role not in ROLES:
-            allowed = ", ".join(Participant.Role.values)
-            raise ItemInvalid(
-                {"participants": [f"{email}: role {role!r} is not one of {allowed}."]}
-            )
-        response = (person.get("response") or "").lower()
-        if response not in RESPONSES:
-            raise ItemInvalid(
-                {
-                    "participants": [
-                        f"{email}: response {response!r} is not one of "
-                        f"{', '.join(sorted(RESPONSES - {''}))}."
-                    ]
-                }
-            )
-        if email.lower() in seen:
-            continue
-        seen.add(email.lower())
-        participants.append(
-            {
-                "email": email,
-                "name": _text(person, "name", max_length=255),
-                "role": role,
-                "title": _text(person, "title", max_length=128),
-                "phone": _text(person, "phone", max_length=40),
-                "country": _text(person, "country", max_length=80),
-                "response": response,
-            }
-        )
-    return CleanActivity(
-        source, external_id, kind, occurred_at, owner_email, subject, body, participants, ends_at
-    )
 
 
 def _users_by_email(emails):

@@ -191,15 +191,17 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, HistoryAdmin):
     def impact_view(self, request):
         """What a rule as typed in its form (not yet saved) would change on existing Contacts.
 
-        The change form's "Preview impact" button sends its fields here with GET.
+        The change form's "Preview impact" button sends its fields here with POST (GET works
+        too, for a link); nothing is saved either way.
         """
         if not self.has_view_permission(request):
             raise PermissionDenied
+        typed_data = request.POST if request.method == "POST" else request.GET
         rule = None
-        rule_id = request.GET.get("rule_id", "")
+        rule_id = typed_data.get("rule_id", "")
         if rule_id.isdigit():
             rule = ClassificationRule.objects.filter(pk=int(rule_id)).first()
-        form = self.get_form(request, rule)(data=request.GET, instance=rule)
+        form = self.get_form(request, rule)(data=typed_data, instance=rule)
         impact = None
         if form.is_valid():
             data = form.cleaned_data
@@ -213,7 +215,7 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, HistoryAdmin):
                     "id": rule.pk if rule else None,
                 }
             )
-        typed = {k: request.GET[k] for k in form.fields if k in request.GET}
+        typed = {k: typed_data[k] for k in form.fields if k in typed_data}
         if rule:
             back_url = reverse("admin:classification_classificationrule_change", args=[rule.pk])
         else:
@@ -355,15 +357,16 @@ def classification_attention(request):
                 level="error",
             )
         )
-    count = selectors.unclassified_count(dimension=Dimension.SENIORITY)
-    if count:
-        items.append(
-            attention.Attention(
-                "Contact titles without a seniority",
-                "Create rules for the most frequent ones.",
-                reverse("admin:classification_unclassified") + "?dimension=seniority",
-                level="info",
-                count=count,
+    for dimension, label in Dimension.choices:
+        titles, contacts = selectors.unclassified_summary(dimension=dimension)
+        if titles:
+            items.append(
+                attention.Attention(
+                    f"Contact titles without a {label.lower()}",
+                    f"{contacts:,} contacts wait for them; create rules for the most frequent.",
+                    reverse("admin:classification_unclassified") + f"?dimension={dimension}",
+                    level="info",
+                    count=titles,
+                )
             )
-        )
     return items

@@ -76,14 +76,18 @@ def unclassified_titles(*, dimension: str, limit: int = 100, search: str = "") -
 
 
 def unclassified_count(*, dimension: str) -> int:
+    return unclassified_summary(dimension=dimension)[0]
+
+
+def unclassified_summary(*, dimension: str) -> tuple[int, int]:
+    """(distinct titles, contacts) that no rule of `dimension` classifies. One query."""
     empty = Q(**{f"{dimension}__isnull": True}) | Q(**{dimension: ""})
-    return (
+    found = (
         Contact.objects.filter(empty, is_deleted=False)
         .exclude(title="")
-        .values("title")
-        .distinct()
-        .count()
+        .aggregate(titles=Count("title", distinct=True), contacts=Count("pk"))
     )
+    return found["titles"], found["contacts"]
 
 
 IMPACT_EXAMPLES = 20

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -6,9 +7,15 @@ from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import attention
-from .models import ConfigurationProfile, GlobalSettings, ProfileMembership
+from .models import (
+    REQUIRED_FIELD_CHOICES,
+    ConfigurationProfile,
+    GlobalSettings,
+    ProfileMembership,
+    is_domain_name,
+)
 from .roles import ADMIN, has_role
-from .services import global_settings_update
+from .services import global_settings_update, normalise_domain_list
 
 
 class SingletonAdminMixin:
@@ -40,10 +47,97 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class LineListField(forms.Field):
+    """A list typed one item per line (commas work too); blank lines are dropped."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 40, "spellcheck": "false"})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return list(value)
+        lines = (value or "").replace(",", "\n").splitlines()
+        return [line.strip() for line in lines]
+
+    def clean(self, value):
+        items = self.to_python(value)
+        self.validate(items)
+        return [item for item in items if item]
+
+
+class DomainListField(LineListField):
+    """Domains one per line, each checked on its own and named with its line when wrong."""
+
+    def validate(self, value):
+        errors = [
+            forms.ValidationError(
+                "Line %(line)s: “%(item)s” is not a domain (write it like example.com).",
+                params={"line": number, "item": item},
+            )
+            for number, item in enumerate(value, start=1)
+            if item and not is_domain_name(normalise_domain_list([item])[0])
+        ]
+        if errors:
+            raise forms.ValidationError(errors)
+
+    def clean(self, value):
+        items = self.to_python(value)
+        self.validate(items)
+        return normalise_domain_list(items)
+
+
+class GlobalSettingsForm(forms.ModelForm):
+    required_contact_fields = forms.MultipleChoiceField(
+        choices=REQUIRED_FIELD_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Also required for a new Contact",
+        help_text="First name, last name and e-mail are always required.",
+    )
+    internal_domains = DomainListField(
+        required=False,
+        help_text="The company's own e-mail domains, one per line; their people are set aside.",
+    )
+    extra_personal_domains = DomainListField(
+        required=False,
+        help_text="One per line, besides the built-in list (gmail.com, outlook.com, ...); "
+        "never matched to an Account.",
+    )
+
+    capture_exclusions = LineListField(
+        required=False,
+        help_text="One per line: addresses (jane@example.com) and domains (example.com) "
+        "capture skips.",
+    )
+
+    class Meta:
+        model = GlobalSettings
+        fields = [
+            "contact_creation_enabled",
+            "create_as",
+            "required_contact_fields",
+            "auto_attribute_updates",
+            "internal_domains",
+            "extra_personal_domains",
+            "sync_interval_minutes",
+            "api_budget_percent",
+            "capture_body",
+            "capture_body_chars",
+            "capture_exclusions",
+        ]
+
+    def clean_required_contact_fields(self):
+        chosen = set(self.cleaned_data["required_contact_fields"])
+        return [key for key, _ in REQUIRED_FIELD_CHOICES if key in chosen]
+
+
 @admin.register(GlobalSettings)
 class GlobalSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
     """One row: the changelist goes straight to it; no add, no delete."""
 
+    form = GlobalSettingsForm
     fieldsets = [
         (
             "Contact creation",
@@ -130,3 +224,6 @@ def settings_attention(request):
             )
         )
     return items
+
+
+from . import salesforce_admin  # noqa: E402, F401  (registers the Salesforce connection page)

@@ -15,6 +15,11 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)  # SQLite files, the emulated org, demo password
 
 env = environ.Env()
+# `make demo` writes .env (scripts/demo_env.py) so that manage.py commands in any shell use the
+# demo's settings; what the shell sets wins. CRMBRIDGE_ENV_FILE= (empty) reads none.
+ENV_FILE = env("CRMBRIDGE_ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -22,10 +27,13 @@ if DEBUG:
     SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 else:
-    SECRET_KEY = env("SECRET_KEY")
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    SECRET_KEY = env("SECRET_KEY", default="")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
     if not SECRET_KEY or not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("With DEBUG off, set SECRET_KEY and ALLOWED_HOSTS.")
+        raise ImproperlyConfigured(
+            "With DEBUG off, set SECRET_KEY and ALLOWED_HOSTS (production), or run `make demo` "
+            "once: it writes .env with the demo's settings."
+        )
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -55,6 +63,7 @@ INSTALLED_APPS = [
     "integrations.outbox",
     "integrations.sync",
     "integrations.dialer",
+    "integrations.addressbooks",
     "integrations.capture",
 ]
 
@@ -181,10 +190,21 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# --- Salesforce. A real org (or an emulator over HTTP) when SALESFORCE_INSTANCE_URL or
-# SALESFORCE_USERNAME is set; otherwise the embedded emulated org at SALESFORCE_EMULATOR.
+# --- Salesforce. An Admin connects the org on the Salesforce connection page; every variable
+# set here wins over what the page stored (twelve-factor deployments configure it all here).
+# SALESFORCE_AUTH_FLOW: web_server | jwt_bearer | client_credentials | password (legacy; also
+# implied by SALESFORCE_USERNAME / SALESFORCE_INSTANCE_URL alone). SALESFORCE_EMULATOR: an
+# emulated org reached in this process (the demo), whatever the flow.
+_private_key_file = env("SALESFORCE_PRIVATE_KEY_FILE", default=None)
 SALESFORCE = {
     "EMULATOR": env("SALESFORCE_EMULATOR", default=None),
+    "AUTH_FLOW": env("SALESFORCE_AUTH_FLOW", default=None),
+    "LOGIN_URL": env("SALESFORCE_LOGIN_URL", default=None),
+    "CONSUMER_KEY": env("SALESFORCE_CONSUMER_KEY", default=None),
+    "CONSUMER_SECRET": env("SALESFORCE_CONSUMER_SECRET", default=None),
+    "PRIVATE_KEY": env("SALESFORCE_PRIVATE_KEY", default=None)
+    or (Path(_private_key_file).read_text() if _private_key_file else None),
+    "API_VERSION": env("SALESFORCE_API_VERSION", default=None),
     "INSTANCE_URL": env("SALESFORCE_INSTANCE_URL", default=None),
     "USERNAME": env("SALESFORCE_USERNAME", default=None),
     "PASSWORD": env("SALESFORCE_PASSWORD", default=None),
@@ -234,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": "activities.models.Activity.Kind",
         "SyncRunKindEnum": "integrations.sync.models.SyncRun.Kind",
+        "MatchStatusEnum": "activities.models.Activity.MatchStatus",
     },
 }
 
@@ -241,7 +262,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"client_errors": {"()": "crmbridge.log_filters.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["client_errors"]},
+    },
 }

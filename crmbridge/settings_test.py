@@ -8,6 +8,7 @@ import os
 import tempfile
 
 os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("CRMBRIDGE_ENV_FILE", "")  # a demo's .env never reaches the tests
 os.environ.setdefault("AXES_FAILURE_LIMIT", "1000")
 
 from .settings import *  # noqa: E402, F403

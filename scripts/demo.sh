@@ -3,10 +3,9 @@
 # cluster together until Ctrl-C. Safe to run again: every step is idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export DEBUG="${DEBUG:-1}"
-export SALESFORCE_EMULATOR="${SALESFORCE_EMULATOR:-var/sforg.sqlite3}"
 PY=.venv/bin/python
 mkdir -p var
+$PY scripts/demo_env.py .env  # DEBUG=1 and the emulated org, for every manage.py run here
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
 $PY manage.py qcluster &

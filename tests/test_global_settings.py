@@ -107,9 +107,9 @@ def test_changes_are_kept_with_who_and_what(api_as, client, admin_member):
     form = {
         "contact_creation_enabled": "",
         "create_as": "contact",
-        "required_contact_fields": '["country"]',
-        "internal_domains": "[]",
-        "extra_personal_domains": "[]",
+        "required_contact_fields": ["country"],
+        "internal_domains": "",
+        "extra_personal_domains": "",
         "sync_interval_minutes": "15",
         "api_budget_percent": "20",
         "capture_body": "first",
@@ -127,3 +127,79 @@ def test_changes_are_kept_with_who_and_what(api_as, client, admin_member):
     page = client.get(reverse("admin:crmbridge_globalsettings_history", args=[1]))
     assert page.status_code == 200
     assert admin_member.username.encode() in page.content
+
+
+def settings_form(**changes):
+    form = {
+        "contact_creation_enabled": "on",
+        "create_as": "contact",
+        "internal_domains": "",
+        "extra_personal_domains": "",
+        "sync_interval_minutes": "30",
+        "api_budget_percent": "20",
+    }
+    form.update(changes)
+    return form
+
+
+def test_the_form_offers_checkboxes_and_one_domain_per_line(client, admin_member):
+    obj = GlobalSettings.load()
+    obj.internal_domains = ["corp.example", "corp-mail.example"]
+    obj.required_contact_fields = ["title"]
+    obj.save()
+    client.force_login(admin_member)
+
+    page = client.get(reverse("admin:crmbridge_globalsettings_change", args=[1])).content.decode()
+
+    for value in ("country", "title", "phone"):
+        assert f'type="checkbox" name="required_contact_fields" value="{value}"' in page
+    assert 'value="title" id="id_required_contact_fields_1" checked' in page
+    assert ">\ncorp.example\ncorp-mail.example</textarea>" in page
+    assert "JSON" not in page
+
+
+def test_an_admin_types_fields_and_domains_as_a_person_would(client, admin_member):
+    client.force_login(admin_member)
+    url = reverse("admin:crmbridge_globalsettings_change", args=[1])
+
+    response = client.post(
+        url,
+        settings_form(
+            required_contact_fields=["country", "title"],
+            internal_domains="Corp.example\r\n\r\n@corp-mail.example\r\n",
+            extra_personal_domains="a.com, b.com",
+        ),
+    )
+
+    assert response.status_code == 302
+    settings = GlobalSettings.load()
+    assert settings.required_contact_fields == ["country", "title"]
+    assert settings.internal_domains == ["corp.example", "corp-mail.example"]
+    assert settings.extra_personal_domains == ["a.com", "b.com"]
+
+
+def test_each_bad_domain_is_named_with_its_line(client, admin_member):
+    client.force_login(admin_member)
+    url = reverse("admin:crmbridge_globalsettings_change", args=[1])
+
+    response = client.post(
+        url, settings_form(extra_personal_domains="good.example\nnot a domain\njane@x.example")
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["extra_personal_domains"]
+    assert errors == [
+        "Line 2: “not a domain” is not a domain (write it like example.com).",
+        "Line 3: “jane@x.example” is not a domain (write it like example.com).",
+    ]
+    assert GlobalSettings.load().extra_personal_domains == []
+
+
+def test_an_unknown_required_field_is_refused(client, admin_member):
+    client.force_login(admin_member)
+    url = reverse("admin:crmbridge_globalsettings_change", args=[1])
+
+    response = client.post(url, settings_form(required_contact_fields=["shoe_size"]))
+
+    assert response.status_code == 200
+    assert "required_contact_fields" in response.context["adminform"].form.errors

@@ -10,9 +10,8 @@ pytestmark = pytest.mark.django_db
 SETTINGS_FORM = {
     "contact_creation_enabled": "on",
     "create_as": "contact",
-    "required_contact_fields": "[]",
-    "internal_domains": "[]",
-    "extra_personal_domains": "[]",
+    "internal_domains": "",
+    "extra_personal_domains": "",
     "sync_interval_minutes": "5",
     "api_budget_percent": "20",
     "capture_body": "first",

@@ -15,8 +15,8 @@ from html.parser import HTMLParser
 
 from email_validator import EmailNotValidError
 
+from activities.cleaning import normalise_email
 from activities.names import name_from_display, parse_signature, split_body
-from activities.services import normalise_email
 
 from .events import Meeting, meetings_from_ics
 from .rules import CaptureRules, clean_text

@@ -13,6 +13,7 @@ from crmbridge.roles import ADMIN, has_role
 
 from . import selectors, services
 from .models import (
+    Action,
     CallRun,
     DialerProject,
     FieldMapping,
@@ -174,11 +175,16 @@ class CallRunAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     actions = ["retry"]
     fields = [
-        "project", "call_id", "result_code", "integration", "action", "status", "outcome",
+        "project", "call_id", "result_code", "integration", "action_label", "status", "outcome",
         "records", "error", "emails", "attempts", "received_at", "started_at", "finished_at",
         "payload",
     ]  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description="action")
+    def action_label(self, obj):
+        # A run keeps the action as it ran (plain text): show it in the integration's words.
+        return Action(obj.action).label if obj.action in Action.values else obj.action or "—"
 
     def has_add_permission(self, request):
         return False

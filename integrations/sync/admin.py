@@ -121,7 +121,10 @@ class SyncRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_sync_now": has_role(request.user, ADMIN),
-            "dashboard_url": reverse("admin:sync_syncrun_dashboard"),
+            # Offered only to those the dashboard opens for.
+            "dashboard_url": reverse("admin:sync_syncrun_dashboard")
+            if has_role(request.user, ADMIN)
+            else None,
         }
         return super().changelist_view(request, extra_context)
 

@@ -76,8 +76,9 @@ def test_a_rep_works_their_feed_and_fixes_an_unmatched_activity(open_session):
     page.get_by_role("button", name="Explain").click()
     answer = page.locator("#content")
     expect(answer).to_contain_text("Pricing question")
-    expect(answer).to_contain_text("missing_first_name")
-    expect(answer).to_contain_text("failed")
+    expect(answer).to_contain_text("No Contact for jdoe@acme.example")
+    expect(answer).to_contain_text("the first name is not known and the last name is not known")
+    expect(answer).to_contain_text("Is the first name known?")
     expect(answer).not_to_contain_text("Rita private pipeline")
     s.finish("why-no-contact")
 

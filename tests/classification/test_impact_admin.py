@@ -79,3 +79,26 @@ def test_a_rep_cannot_preview(client, rep_user):
     page = client.get(reverse("admin:classification_rule_impact"), {"keyword": "x"})
 
     assert page.status_code == 403
+
+
+def test_the_form_previews_by_post_keeping_the_csrf_token_out_of_the_url(
+    client, csm_user, contacts
+):
+    client.force_login(csm_user)
+    form = client.get(reverse("admin:classification_classificationrule_add")).content.decode()
+    assert 'formmethod="post"' in form and 'formmethod="get"' not in form
+
+    page = client.post(
+        reverse("admin:classification_rule_impact"),
+        {
+            "keyword": "Technical",
+            "dimension": "department",
+            "value": "Engineering",
+            "priority": 0,
+            "active": "on",
+        },
+    )
+
+    assert page.status_code == 200
+    assert "<strong>2</strong> existing Contacts" in " ".join(page.content.decode().split())
+    assert not ClassificationRule.objects.exists()
