@@ -3,6 +3,7 @@ running and retrying them."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 
@@ -316,7 +317,9 @@ def run_execute(*, run_id: int) -> CallRun | None:
     elif run.status == CallRun.Status.FAILED:
         run.outcome = "Nothing was written."
     run.finished_at = timezone.now()
-    _announce_written(run.salesforce_records)
+    # Still one run per person while the mirror learns what this one wrote.
+    with named_lock(runner.lock_name()) if runner is not None else contextlib.nullcontext():
+        _announce_written(run.salesforce_records)
     if run.status == CallRun.Status.FAILED:
         sent = run_failure_email_send(run=run, integration=integration, fix=fix)
         if sent:

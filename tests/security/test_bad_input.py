@@ -137,7 +137,7 @@ def test_json_nested_100000_deep_is_a_400_on_every_json_endpoint(admin_api, proj
     response = admin_api.generic(method, url, DEEP.encode(), content_type="application/json")
 
     if path.endswith("/rotate-secret/"):  # takes no body and never reads one
-        assert response.status_code == 200, response.status_code
+        assert response.status_code in (200, 404), response.status_code
     else:
         assert response.status_code in (400, 404), (method, path, response.status_code)
 
