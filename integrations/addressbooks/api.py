@@ -100,6 +100,7 @@ class AddressBookViewSet(viewsets.ModelViewSet):
 
     serializer_class = AddressBookSerializer
     permission_classes = [IsAnyRole]
+    queryset = AddressBook.objects.none()  # the schema's model; get_queryset() decides rows
 
     def get_queryset(self):
         books = selectors.address_books_for(user=self.request.user)
@@ -133,6 +134,7 @@ class AddressBookRunViewSet(
 
     serializer_class = AddressBookRunSerializer
     permission_classes = [IsAnyRole]
+    queryset = AddressBookRun.objects.none()  # the schema's model; get_queryset() decides rows
 
     def get_queryset(self):
         return selectors.address_book_runs_for(user=self.request.user).order_by("-pk")

@@ -24,7 +24,7 @@ class IsAdminOrRep(HasRole):
     roles = (ADMIN, REP)
 
 
-class RunSerializer(serializers.ModelSerializer):
+class CaptureRunSerializer(serializers.ModelSerializer):
     source = serializers.PrimaryKeyRelatedField(read_only=True)
     errors = serializers.ListField(child=serializers.CharField(), read_only=True)
     skipped = serializers.DictField(child=serializers.IntegerField(), read_only=True)
@@ -157,13 +157,13 @@ class SourceViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.capture_source_delete(source=instance)
 
-    @extend_schema(request=None, responses={202: RunSerializer})
+    @extend_schema(request=None, responses={202: CaptureRunSerializer})
     @action(detail=True, methods=["post"])
     def runs(self, request, pk=None):
         """Start a capture of this source now: 202 with the run (poll /capture/runs/{id}/)."""
         with transaction.atomic():
             run = services.capture_run_request(source=self.get_object())
-        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(CaptureRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         request=None,
@@ -180,7 +180,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     """Capture runs: state and counts (seen, captured, updated, already present, skipped by
     reason, errors in words)."""
 
-    serializer_class = RunSerializer
+    serializer_class = CaptureRunSerializer
     permission_classes = [permissions.IsAuthenticated, IsAdminOrRep]
 
     def get_queryset(self):
