@@ -130,17 +130,17 @@ class AddressBookAdmin(admin.ModelAdmin):
         return book
 
     def test_view(self, request, pk):
+        book = self._own(request, pk)
         if request.method != "POST":
             return redirect("admin:addressbooks_addressbook_change", pk)
-        book = self._own(request, pk)
         ok, message = services.address_book_test_connection(address_book=book)
         self.message_user(request, message, messages.SUCCESS if ok else messages.ERROR)
         return redirect("admin:addressbooks_addressbook_change", pk)
 
     def sync_view(self, request, pk):
+        book = self._own(request, pk)
         if request.method != "POST":
             return redirect("admin:addressbooks_addressbook_change", pk)
-        book = self._own(request, pk)
         run = services.address_book_run_request(address_book=book, user=request.user)
         self.message_user(request, f"Sync #{run.pk} queued.", messages.SUCCESS)
         return redirect("admin:addressbooks_addressbook_change", pk)
