@@ -32,6 +32,8 @@ NAVIGATION = [
             ),
             ("activities", "ContactDecision"),
             ("activities", "MatchEdit"),
+            ("capture", "CaptureSource"),
+            ("capture", "CaptureRun"),
         ],
     ),
     (
@@ -77,7 +79,7 @@ NAVIGATION = [
             ),
             Page(
                 "Executive engagement",
-                "admin:classification_executive_engagement",
+                "admin:activities_executive_engagement",
                 ("classification", "ClassificationRule"),
             ),
             ("classification", "ClassificationValue"),

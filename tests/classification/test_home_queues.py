@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Contact
-from tests.contacts.conftest import fake_sf_id
+from tests.factories import sf_id as fake_sf_id
 
 pytestmark = pytest.mark.django_db
 

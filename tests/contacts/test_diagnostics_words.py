@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Account, AccountDomain
-from tests.contacts.conftest import fake_sf_id
+from tests.factories import sf_id as fake_sf_id
 
 pytestmark = pytest.mark.django_db
 WHY = "admin:activities_why_no_contact"

@@ -4,8 +4,7 @@ work (and refuse what they do not know), and the schema types `match`."""
 import pytest
 
 from activities.models import Activity
-
-from .factories import AccountFactory, activity_item
+from tests.factories import AccountFactory, activity_item
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/activities/"
