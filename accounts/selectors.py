@@ -15,13 +15,14 @@ def _chunks(values, size=10000):
 
 
 def accounts_for_domains(*, domains) -> dict[str, list[Account]]:
-    """domain -> the (not deleted) Accounts having it, oldest first, owners loaded."""
+    """domain -> the (not deleted) Accounts having it, oldest first (owner_id, not the owner
+    row: matching compares ids)."""
     found = defaultdict(list)
     domains = {d for d in domains if d}
     for chunk in _chunks(domains):
         rows = (
             AccountDomain.objects.filter(domain__in=chunk, account__is_deleted=False)
-            .select_related("account", "account__owner")
+            .select_related("account")
             .order_by("account__sf_created_at", "account_id")
         )
         for row in rows:
@@ -31,13 +32,13 @@ def accounts_for_domains(*, domains) -> dict[str, list[Account]]:
 
 
 def contacts_by_email(*, emails) -> dict[str, list[Contact]]:
-    """lower-case e-mail -> the (not deleted) Contacts with it, with their Account and owner."""
+    """lower-case e-mail -> the (not deleted) Contacts with it, with their Account."""
     found = defaultdict(list)
     for chunk in _chunks({e.lower() for e in emails if e}):
         rows = (
             Contact.objects.annotate(email_lower=Lower("email"))
             .filter(email_lower__in=chunk, is_deleted=False)
-            .select_related("account", "account__owner")
+            .select_related("account")
             .order_by("sf_created_at", "pk")
         )
         for row in rows:

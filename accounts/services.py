@@ -26,6 +26,11 @@ from integrations.salesforce.objects import (
 from .models import Contact, Lead, OpportunityContactRole, new_crmbridge_id
 
 _PERSON_FIELDS = ("first_name", "title", "phone", "country", "department", "seniority")
+# What a person may edit on their own Contact (mirror field -> Salesforce field).
+CONTACT_EDITABLE_FIELDS = {
+    name: CONTACT.sf_field(name)
+    for name in ("first_name", "last_name", "email", "title", "phone", "country")
+}
 
 
 def _contact_write(contact: Contact) -> dict:
@@ -147,14 +152,13 @@ def leads_create_many(*, leads: list[Lead]) -> list[Lead]:
     return leads
 
 
-@transaction.atomic
-def contact_update_attributes(*, contact: Contact, values: dict) -> list[tuple]:
-    """Give `contact` the newer, non-empty title/phone/department/seniority in `values`.
-    A blank never overwrites a value. The change is queued for Salesforce. Returns the changes
-    made as (field, old value, new value)."""
+def _contact_apply(contact: Contact, values: dict, fields: dict) -> list[tuple]:
+    """Set the non-blank values of `fields` (mirror -> Salesforce name) that differ, save them
+    and queue them for Salesforce. A blank never overwrites a value. Returns the changes made
+    as (field, old value, new value)."""
     changes = []
     payload = {}
-    for field, sf_field in CONTACT_ATTRIBUTE_FIELDS.items():
+    for field, sf_field in fields.items():
         new = values.get(field)
         new = new.strip() if isinstance(new, str) else new
         if not new:
@@ -173,6 +177,22 @@ def contact_update_attributes(*, contact: Contact, values: dict) -> list[tuple]:
             sobject="Contact", payload=payload, local=contact, **outbox_write_target(contact)
         )
     return changes
+
+
+@transaction.atomic
+def contact_update_attributes(*, contact: Contact, values: dict) -> list[tuple]:
+    """Give `contact` the newer, non-empty title/phone/department/seniority in `values`.
+    A blank never overwrites a value. The change is queued for Salesforce. Returns the changes
+    made as (field, old value, new value)."""
+    return _contact_apply(contact, values, CONTACT_ATTRIBUTE_FIELDS)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, values: dict) -> list[tuple]:
+    """Give `contact` the non-blank name, e-mail, title, phone and country in `values` (a
+    person's own edit, e.g. in their address book) and queue them for Salesforce. A blank never
+    overwrites a value. Returns the changes made as (field, old value, new value)."""
+    return _contact_apply(contact, values, CONTACT_EDITABLE_FIELDS)
 
 
 def _ocr_write(role: OpportunityContactRole) -> dict:

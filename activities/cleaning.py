@@ -3,14 +3,14 @@ addresses; every field's errors reported together. Pure: no database."""
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from crmbridge.boundary import text_problem
 
+from .addresses import normalise_email
 from .models import Activity, Participant
 
 MAX_PARTICIPANTS = 500
@@ -37,20 +37,6 @@ class CleanActivity:
     body: str
     participants: list  # of dicts: email, name, role, title, phone, country
     ends_at: dt.datetime | None = None
-
-
-def normalise_email(value) -> str:
-    """The address normalised by email-validator (no DNS): domain lower-case, Unicode."""
-    if not isinstance(value, str) or not value.strip():
-        raise EmailNotValidError("An e-mail address is required.")
-    if problem := text_problem(value):
-        raise EmailNotValidError(problem)
-    return _normalise_email(value.strip())
-
-
-@lru_cache(maxsize=65536)
-def _normalise_email(value: str) -> str:
-    return validate_email(value, check_deliverability=False).normalized
 
 
 def _text(raw, name, *, max_length, required=False, default=""):

@@ -8,10 +8,12 @@ Uses a throwaway PostgreSQL database (crmbridge_bench_match, dropped at the end)
 --sqlite is given (a temp file). Prints figures; asserts nothing.
 
 What is measured:
-- ingestion: activity_ingest_many in batches (3 participants each: a known Contact, a new
-  person at an Account's domain, and a personal or internal address) against the mirror;
-  activities/s and queries per call. Contact creation (runs after matching in the same
-  call) is switched off for the main run, and measured separately with --with-contacts.
+- ingestion: activity_ingest_many in batches against the mirror, participants drawn from a
+  real org's mix (MIX: known Contacts, Leads, new people at an Account's domain, personal mail,
+  ambiguous domains, unknown domains; an internal colleague on most activities), the mix and
+  the match outcomes printed; activities/s and queries per call. Contact creation (runs
+  after matching in the same call) is switched off for the main run, and measured
+  separately with --with-contacts.
 - changelist: /admin/activities/activity/ as an admin and as a rep at --feed-rows activities:
   queries and wall time per request (best of 3).
 """
@@ -45,6 +47,7 @@ def parse():
     p.add_argument("--feed-rows", type=int, default=1_000_000)
     p.add_argument("--with-contacts", type=int, default=2000, help="0 to skip that run")
     p.add_argument("--sqlite", action="store_true", help="temp SQLite file instead of PostgreSQL")
+    p.add_argument("--pg-name", default=PG_NAME, help="PostgreSQL database (dropped, created)")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     p.add_argument(
         "--commit-diagnostic",
@@ -69,9 +72,9 @@ def main():
         tmp = tempfile.mkdtemp()
         os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
     else:
-        pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        pg_admin(f"CREATE DATABASE {PG_NAME}")
-        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
+        pg_admin(f"DROP DATABASE IF EXISTS {args.pg_name}")
+        pg_admin(f"CREATE DATABASE {args.pg_name}")
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{args.pg_name}"
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crmbridge.settings")
     import django
@@ -87,7 +90,7 @@ def main():
             from django.db import connections
 
             connections.close_all()
-            pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
+            pg_admin(f"DROP DATABASE IF EXISTS {args.pg_name}")
 
 
 def build_mirror(args, rng):
@@ -176,29 +179,97 @@ def build_mirror(args, rng):
     return admin, rep
 
 
-def items_for(args, rng, rep, count, prefix):
+# What an external participant of a real org's activity is, and how often (the mix printed).
+MIX = [
+    ("contact match", 0.40),
+    ("lead match", 0.05),
+    ("domain (new person at an Account)", 0.25),
+    ("personal mail", 0.10),
+    ("ambiguous domain", 0.05),
+    ("no Account for the domain", 0.15),
+]
+
+
+def external_participant(args, rng, n):
+    kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
+    if kind == "contact match":
+        j = rng.randrange(args.contacts)
+        person = {"email": f"c{j}@acct{j % args.accounts}.com", "name": f"Known Person{j}"}
+        if rng.random() < 0.5:  # the source knows a title: the attribute-update path
+            person["title"] = rng.choice(["VP Sales", "Head of IT", "Engineer"])
+    elif kind == "lead match":
+        m = rng.randrange(10_000)
+        person = {"email": f"l{m}@lead{m}.io"}
+    elif kind == "domain (new person at an Account)":
+        # Accounts 10k and 10k+1 share acct{10k}.com; 10k+2 .. 10k+9 have a domain of their own.
+        a = rng.randrange(args.accounts // 10) * 10 + rng.randrange(2, 10)
+        person = {"email": f"new{n}-{rng.randrange(10**6)}@acct{a}.com", "name": "New Person"}
+    elif kind == "personal mail":
+        person = {"email": f"x{n}@gmail.com", "name": "Private Person"}
+    elif kind == "ambiguous domain":
+        a = rng.randrange(args.accounts // 10) * 10  # acct{10k}.com: Accounts 10k and 10k+1
+        person = {"email": f"who{n}@acct{a}.com", "name": "Some One"}
+    else:
+        person = {"email": f"p{n}@nowhere{rng.randrange(1000)}.net", "name": "Far Away"}
+    return kind, person
+
+
+def items_for(args, rng, rep, count, prefix, mix=None):
+    import datetime as dt
+
     from django.utils import timezone
 
     now = timezone.now()
     items = []
     for n in range(count):
-        a = rng.randrange(args.accounts)
-        third = rng.choice(["x{n}@gmail.com", "colleague@crmbridge.example", "l{m}@lead{m}.io"])
+        participants = []
+        if rng.random() < 0.6:
+            participants.append({"email": "colleague@crmbridge.example"})
+            if mix is not None:
+                mix["internal"] = mix.get("internal", 0) + 1
+        for _ in range(rng.choice([1, 2, 2, 3])):
+            kind, person = external_participant(args, rng, n)
+            if any(p["email"] == person["email"] for p in participants):
+                continue
+            participants.append(person)
+            if mix is not None:
+                mix[kind] = mix.get(kind, 0) + 1
         items.append(
             {
                 "external_id": f"{prefix}-{n}",
                 "kind": rng.choice(["email", "meeting", "call"]),
-                "occurred_at": (now - __import__("datetime").timedelta(minutes=n)).isoformat(),
+                "occurred_at": (now - dt.timedelta(minutes=n)).isoformat(),
                 "owner": rep.email,
                 "subject": f"Bench {n}",
-                "participants": [
-                    {"email": f"c{rng.randrange(args.contacts)}@acct0.com"},
-                    {"email": f"new{n}@acct{a}.com", "name": "New Person"},
-                    {"email": third.format(n=n, m=rng.randrange(10_000))},
-                ],
+                "participants": participants,
             }
         )
     return items
+
+
+def print_mix(mix, prefix):
+    from django.db.models import Count
+
+    from activities.models import Activity, Participant
+
+    total = sum(mix.values())
+    print(f"  participants sent ({total:,}): " + ", ".join(
+        f"{k} {v / total:.0%}" for k, v in sorted(mix.items(), key=lambda kv: -kv[1])
+    ))  # fmt: skip
+    rules = (
+        Participant.objects.filter(activity__external_id__startswith=f"{prefix}-")
+        .values("match_rule")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    print("  matched as: " + ", ".join(f"{r['match_rule'] or '-'} {r['n']:,}" for r in rules))
+    statuses = (
+        Activity.objects.filter(external_id__startswith=f"{prefix}-")
+        .values("match_status")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    print("  activities: " + ", ".join(f"{r['match_status']} {r['n']:,}" for r in statuses))
 
 
 def ingest(args, items, label):
@@ -309,6 +380,7 @@ def changelist(admin, rep):
         ("admin, page 50", admin, {"p": "50"}),
         ("admin, search an e-mail address", admin, {"q": "new5@acct5.com"}),
         ("admin, search subject text", admin, {"q": "Filler 12345"}),
+        ("admin, search one word", admin, {"q": "Filler12345"}),
         ("rep (own feed), first page", rep, {}),
     ]
     for label, user, params in cases:
@@ -357,8 +429,10 @@ def run(args):
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("ANALYZE")
-    items = items_for(args, rng, rep, args.activities, "main")
+    mix = {}
+    items = items_for(args, rng, rep, args.activities, "main", mix)
     ingest(args, items, "ingestion (after-match hook off)")
+    print_mix(mix, "main")
     ingest(args, items[: min(len(items), 5 * args.batch)], "re-send (all existing)")
     if args.commit_diagnostic and connection.vendor == "postgresql":
         with connection.cursor() as cur:
@@ -393,8 +467,10 @@ def run(args):
         settings.contact_creation_enabled = True
         settings.save()
         small_batch_queries(args, rng, rep, "full")
-        extra = items_for(args, rng, rep, args.with_contacts, "withcontacts")
+        mix = {}
+        extra = items_for(args, rng, rep, args.with_contacts, "withcontacts", mix)
         ingest(args, extra, "ingestion, full pipeline, contact creation on")
+        print_mix(mix, "withcontacts")
     fill_feed(args, rep)
     print("changelist /admin/activities/activity/:")
     changelist(admin, rep)

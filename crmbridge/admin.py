@@ -224,3 +224,6 @@ def settings_attention(request):
             )
         )
     return items
+
+
+from . import salesforce_admin  # noqa: E402, F401  (registers the Salesforce connection page)

@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
 
 from .attention import items_for
 from .roles import ADMIN, has_role
@@ -34,17 +35,14 @@ NAVIGATION = [
             ("activities", "MatchEdit"),
             ("capture", "CaptureSource"),
             ("capture", "CaptureRun"),
+            ("addressbooks", "AddressBook"),
+            ("addressbooks", "AddressBookRun"),
         ],
     ),
     (
         "Salesforce",
         [
-            Page(
-                "Salesforce connection",
-                "admin:integrations_salesforce_connection",
-                ("integrations", "OutboxItem"),
-                admins_only=True,
-            ),
+            ("crmbridge", "SalesforceConnection"),
             Page(
                 "Sync dashboard",
                 "admin:sync_syncrun_dashboard",
@@ -113,6 +111,21 @@ class CrmbridgeAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "attention_items": items_for(request)}
         return super().index(request, extra_context)
+
+    def get_urls(self):
+        # The OAuth callback registered in the Salesforce connected app: a short, stable URL.
+        def callback(request):
+            model = apps.get_model("crmbridge", "SalesforceConnection")
+            return self._registry[model].callback_view(request)
+
+        return [
+            path(
+                "salesforce/connection/callback/",
+                self.admin_view(callback),
+                name="salesforce_connection_callback",
+            ),
+            *super().get_urls(),
+        ]
 
     def get_app_list(self, request, app_label=None):
         """Sections by task (home page and sidebar); an app's own page keeps Django's list."""

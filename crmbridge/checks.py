@@ -8,7 +8,8 @@ from django.core import checks
 def salesforce_settings_check(app_configs, **kwargs):
     sf = settings.SALESFORCE
     errors = []
-    if sf.get("USERNAME") and not sf.get("PASSWORD"):
+    legacy = sf.get("AUTH_FLOW") in (None, "", "password")
+    if legacy and sf.get("USERNAME") and not sf.get("PASSWORD"):
         errors.append(
             checks.Error(
                 "SALESFORCE_USERNAME is set but SALESFORCE_PASSWORD is not.",
@@ -16,7 +17,7 @@ def salesforce_settings_check(app_configs, **kwargs):
                 id="crmbridge.E001",
             )
         )
-    if sf.get("INSTANCE_URL") and not sf.get("USERNAME"):
+    if legacy and sf.get("INSTANCE_URL") and not sf.get("USERNAME"):
         errors.append(
             checks.Error(
                 "SALESFORCE_INSTANCE_URL is set but SALESFORCE_USERNAME is not.",

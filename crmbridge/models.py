@@ -1,10 +1,15 @@
-"""The organisation: its one row of Global Settings and its Configuration Profiles."""
+"""The organisation: its one row of Global Settings, its Configuration Profiles, and how it
+connects to Salesforce."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
+
+from integrations.salesforce import API_VERSION, FLOW_LABELS, PRODUCTION_LOGIN_URL, AuthFlow
+
+from .crypto import EncryptedTextField
 
 REQUIRED_FIELD_CHOICES = [("country", "Country"), ("title", "Title"), ("phone", "Phone")]
 
@@ -207,3 +212,52 @@ class ProfileMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.profile}"
+
+
+class SalesforceConnection(SingletonModel):
+    """How crmbridge signs in to the org, set by an Admin on the Salesforce connection page.
+    Secrets and tokens are encrypted at rest and never shown again; SALESFORCE_* environment
+    variables win over every field (crmbridge/salesforce_connection.py merges the two)."""
+
+    FLOW_CHOICES = [(f.value, FLOW_LABELS[f]) for f in AuthFlow]
+    SECRET_FIELDS = ("consumer_secret", "private_key", "password", "refresh_token", "access_token")
+
+    flow = models.CharField(max_length=20, choices=FLOW_CHOICES, default=AuthFlow.WEB_SERVER.value)
+    login_url = models.CharField(
+        "login URL",
+        max_length=200,
+        default=PRODUCTION_LOGIN_URL,
+        help_text="https://login.salesforce.com (production), https://test.salesforce.com "
+        "(sandbox) or the org's My Domain, https://<name>.my.salesforce.com.",
+    )
+    consumer_key = models.CharField(max_length=255, blank=True)
+    username = models.CharField(
+        max_length=255, blank=True, help_text="JWT bearer: the user crmbridge acts as."
+    )
+    api_version = models.CharField("API version", max_length=6, default=API_VERSION)
+    consumer_secret = EncryptedTextField(blank=True)
+    private_key = EncryptedTextField(blank=True)
+    password = EncryptedTextField(blank=True, help_text="Legacy: password + security token.")
+    refresh_token = EncryptedTextField(blank=True)
+    access_token = EncryptedTextField(blank=True)
+    instance_url = models.CharField(max_length=200, blank=True)
+    connected_as = models.CharField(max_length=255, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    reconnect_required = models.BooleanField(default=False)
+    problem = models.CharField(max_length=500, blank=True)
+
+    history = HistoricalRecords(
+        excluded_fields=[*SECRET_FIELDS, "instance_url", "problem", "reconnect_required"]
+    )
+
+    class Meta:
+        verbose_name = "Salesforce connection"
+        verbose_name_plural = "Salesforce connection"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pk=1), name="salesforceconnection_single_row"
+            ),
+        ]
+
+    def __str__(self):
+        return "Salesforce connection"

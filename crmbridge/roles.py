@@ -25,6 +25,12 @@ REP_PERMISSIONS = (
     "activities.view_contactdecision",
     "accounts.view_account",
     "accounts.view_opportunity",
+    # Their own CardDAV address books (querysets show a rep only theirs).
+    "addressbooks.view_addressbook",
+    "addressbooks.add_addressbook",
+    "addressbooks.change_addressbook",
+    "addressbooks.delete_addressbook",
+    "addressbooks.view_addressbookrun",
     # Their own mailbox and calendar sources (querysets show a rep only their own).
     "capture.view_capturesource",
     "capture.add_capturesource",
@@ -37,6 +43,8 @@ REP_PERMISSIONS = (
 ADMIN_ONLY_MODELS = {
     ("crmbridge", "configurationprofile"),
     ("crmbridge", "profilemembership"),
+    ("crmbridge", "salesforceconnection"),
+    ("crmbridge", "historicalsalesforceconnection"),
 }
 
 

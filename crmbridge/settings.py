@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "integrations.outbox",
     "integrations.sync",
     "integrations.dialer",
+    "integrations.addressbooks",
     "integrations.capture",
 ]
 
@@ -189,10 +190,21 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# --- Salesforce. A real org (or an emulator over HTTP) when SALESFORCE_INSTANCE_URL or
-# SALESFORCE_USERNAME is set; otherwise the embedded emulated org at SALESFORCE_EMULATOR.
+# --- Salesforce. An Admin connects the org on the Salesforce connection page; every variable
+# set here wins over what the page stored (twelve-factor deployments configure it all here).
+# SALESFORCE_AUTH_FLOW: web_server | jwt_bearer | client_credentials | password (legacy; also
+# implied by SALESFORCE_USERNAME / SALESFORCE_INSTANCE_URL alone). SALESFORCE_EMULATOR: an
+# emulated org reached in this process (the demo), whatever the flow.
+_private_key_file = env("SALESFORCE_PRIVATE_KEY_FILE", default=None)
 SALESFORCE = {
     "EMULATOR": env("SALESFORCE_EMULATOR", default=None),
+    "AUTH_FLOW": env("SALESFORCE_AUTH_FLOW", default=None),
+    "LOGIN_URL": env("SALESFORCE_LOGIN_URL", default=None),
+    "CONSUMER_KEY": env("SALESFORCE_CONSUMER_KEY", default=None),
+    "CONSUMER_SECRET": env("SALESFORCE_CONSUMER_SECRET", default=None),
+    "PRIVATE_KEY": env("SALESFORCE_PRIVATE_KEY", default=None)
+    or (Path(_private_key_file).read_text() if _private_key_file else None),
+    "API_VERSION": env("SALESFORCE_API_VERSION", default=None),
     "INSTANCE_URL": env("SALESFORCE_INSTANCE_URL", default=None),
     "USERNAME": env("SALESFORCE_USERNAME", default=None),
     "PASSWORD": env("SALESFORCE_PASSWORD", default=None),

@@ -165,6 +165,20 @@ STAGES_OPEN = [
 ]
 
 
+def demo_connected_app(org):
+    """The demo org's connected app (made once): the demo crmbridge signs in with it."""
+    app = org.connected_app(DEMO_CONSUMER_KEY)
+    if app is None:
+        app = org.create_connected_app(
+            DEMO_APP_NAME,
+            consumer_key=DEMO_CONSUMER_KEY,
+            consumer_secret=DEMO_CONSUMER_SECRET,
+            callback_urls=[DEMO_CALLBACK_URL],
+            run_as=org.username,
+        )
+    return app
+
+
 def seed_demo(
     org,
     *,
@@ -177,14 +191,7 @@ def seed_demo(
     """Load the demo world into ``org``. Deterministic for a seed; idempotent (a second run
     finds the rows by their Crmbridge_Id__c and leaves them alone). Returns counts created."""
     rng = random.Random(seed)
-    if org.connected_app(DEMO_CONSUMER_KEY) is None:
-        org.create_connected_app(
-            DEMO_APP_NAME,
-            consumer_key=DEMO_CONSUMER_KEY,
-            consumer_secret=DEMO_CONSUMER_SECRET,
-            callback_urls=[DEMO_CALLBACK_URL],
-            run_as=org.username,
-        )
+    demo_connected_app(org)
     created = {"User": 0, "LeadStatus": 0, "Account": 0, "Contact": 0, "Lead": 0, "Opportunity": 0}
     base_date = dt.date(2025, 1, 1)
 

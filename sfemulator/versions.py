@@ -11,9 +11,9 @@ import re
 from .errors import ApiError
 
 OLDEST = 31
-NEWEST = 66
+NEWEST = 68
 VERSIONS = [f"{n}.0" for n in range(OLDEST, NEWEST + 1)]
-DEFAULT_VERSION = "66.0"  # Spring '26, the newest version the org serves
+DEFAULT_VERSION = "68.0"  # Winter '27, the newest version the org serves
 LOGIN_REMOVED_FROM = 65.0
 #: ``/services/data/vNN.N/...``: the version and the rest of the path
 DATA_PATH_RE = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")

@@ -8,6 +8,9 @@ from tests.factories import SalesforceUserFactory, UserFactory
 # Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
 
+# Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
+pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
+
 
 @pytest.fixture
 def admin_member(db):
@@ -68,3 +71,17 @@ def sf_client(sf_org):
     install_client(client)
     yield client
     install_client(None)
+
+
+@pytest.fixture
+def enqueue(db):
+    """enqueue(sobject=..., payload=..., crmbridge_id=..., ...) in its own transaction."""
+    from django.db import transaction
+
+    from integrations.outbox.services import outbox_enqueue
+
+    def make(**kwargs):
+        with transaction.atomic():
+            return outbox_enqueue(**kwargs)
+
+    return make

@@ -118,6 +118,8 @@ def test_it_tracks_usage_from_the_limit_header(org, client):
     assert (client.api_used, client.api_max) == (2, 1000)
     assert client.describe_connection() == {
         "mode": "emulator",
+        "flow": "password",
+        "api_version": "64.0",
         "instance_url": "https://sfemulator.salesforce.com",
         "username": "api@crmbridge.example",
         "api_used": 2,
@@ -311,6 +313,7 @@ def test_settings_choose_the_mode(tmp_path, org):
         client_from_config({})
 
 
+@pytest.mark.django_db
 def test_get_client_reads_django_settings_lazily_and_is_cached(tmp_path, monkeypatch):
     django_conf = pytest.importorskip("django.conf")
     if not django_conf.settings.configured:

@@ -1,16 +1,11 @@
-"""Admin of the integrations app: the outbox (failures with Salesforce's message, fix and retry)
-and the Salesforce connection page (which org, API usage, last error, test connection)."""
+"""Admin of the integrations app: the outbox (failures with Salesforce's message, fix and retry).
+The Salesforce connection page is crmbridge's (crmbridge/salesforce_admin.py)."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils.html import format_html
 
 from crmbridge.roles import ADMIN, has_role
-from integrations.salesforce import SalesforceError, get_client
 
 from .models import OutboxItem
 from .services import outbox_retry
@@ -106,47 +101,3 @@ class OutboxItemAdmin(admin.ModelAdmin):
             self.message_user(request, "Saved; it will be sent again with the next push.")
             return redirect("admin:integrations_outboxitem_changelist")
         return super().response_change(request, obj)
-
-    # -- the Salesforce connection page ----------------------------------------------------------
-    def get_urls(self):
-        return [
-            path(
-                "connection/",
-                self.admin_site.admin_view(self.connection_view),
-                name="integrations_salesforce_connection",
-            ),
-            *super().get_urls(),
-        ]
-
-    def connection_view(self, request):
-        """Which org, API usage, last error; "Test connection" (POST). Never a password or a
-        token: describe_connection() carries neither."""
-        if not has_role(request.user, ADMIN):
-            raise PermissionDenied
-        client, problem, test = None, "", None
-        try:
-            client = get_client()
-        except SalesforceError as exc:
-            problem = str(exc)
-        if request.method == "POST" and client is not None:
-            test = client.test_connection()
-            level = messages.SUCCESS if test["ok"] else messages.ERROR
-            self.message_user(request, f"Test connection: {test['message']}", level)
-        info = client.describe_connection() if client is not None else {}
-        usage = None
-        if info.get("api_max"):
-            usage = format_html(
-                "{} of {} daily API calls used ({}%)",
-                info["api_used"],
-                info["api_max"],
-                round(100 * info["api_used"] / info["api_max"], 1),
-            )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Salesforce connection",
-            "opts": self.model._meta,
-            "info": info,
-            "usage": usage,
-            "problem": problem,
-        }
-        return TemplateResponse(request, "admin/integrations/connection.html", context)

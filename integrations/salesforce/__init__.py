@@ -1,7 +1,29 @@
 """Everything crmbridge knows about Salesforce: the client and the objects it reads and writes."""
 
-from .client import API_VERSION, SalesforceClient
-from .connection import client_from_config, get_client, install_client, reset_client
+from .auth import (
+    API_VERSION,
+    FLOW_LABELS,
+    PRODUCTION_LOGIN_URL,
+    SANDBOX_LOGIN_URL,
+    SCOPES,
+    SOAP_LOGIN_LAST_VERSION,
+    AuthFlow,
+    ReconnectRequired,
+    authorize_url,
+    exchange_code,
+    pkce_pair,
+    revoke,
+)
+from .client import SalesforceClient
+from .connection import (
+    client_from_config,
+    current_config,
+    get_client,
+    install_client,
+    reset_client,
+    session_for,
+    set_config_provider,
+)
 from .errors import (
     BudgetExceeded,
     LimitExceeded,
@@ -12,14 +34,28 @@ from .errors import (
 
 __all__ = [
     "API_VERSION",
+    "FLOW_LABELS",
+    "PRODUCTION_LOGIN_URL",
+    "SANDBOX_LOGIN_URL",
+    "SCOPES",
+    "SOAP_LOGIN_LAST_VERSION",
+    "AuthFlow",
     "BudgetExceeded",
     "LimitExceeded",
     "PermanentError",
+    "ReconnectRequired",
     "SalesforceClient",
     "SalesforceError",
     "TransientError",
+    "authorize_url",
+    "exchange_code",
+    "pkce_pair",
+    "revoke",
+    "session_for",
     "client_from_config",
+    "current_config",
     "get_client",
     "install_client",
     "reset_client",
+    "set_config_provider",
 ]

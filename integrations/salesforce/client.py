@@ -1,11 +1,13 @@
-"""The one Salesforce client: the only module in crmbridge that imports simple_salesforce.
+"""The one Salesforce client (with ``auth.py`` and ``errors.py``, the only code in crmbridge that
+imports simple_salesforce).
 
 It retries transient failures (5xx, dropped connections, timeouts, ``UNABLE_TO_LOCK_ROW``) with
-capped exponential backoff and a finite number of attempts, logs in again once when the session
-expired, reads API usage from the ``Sforce-Limit-Info`` header of every response, refuses work
-that would pass the API budget, and raises the typed errors of ``errors.py``. All SOQL is built
-with ``simple_salesforce.format_soql``. Passwords and tokens never reach logs, exception
-messages or ``repr``.
+capped exponential backoff and a finite number of attempts, signs in again once when the session
+expired (an OAuth client refreshes its access token; ``auth.py`` has the flows), reads API usage
+from the ``Sforce-Limit-Info`` header of every response, refuses work that would pass the API
+budget, and raises the typed errors of ``errors.py``. All SOQL is built with
+``simple_salesforce.format_soql``. Passwords and tokens never reach logs, exception messages or
+``repr``.
 """
 
 from __future__ import annotations
@@ -23,10 +25,6 @@ from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
     SalesforceExpiredSession,
-    SalesforceGeneralError,
-    SalesforceMalformedRequest,
-    SalesforceMoreThanOneRecord,
-    SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
 from simple_salesforce.exceptions import SalesforceError as _SSError
@@ -34,9 +32,15 @@ from simple_salesforce.login import SalesforceLogin, soap_login
 
 from sfemulator.transport import loopback_session
 
+from .auth import (
+    SOAP_LOGIN_LAST_VERSION,
+    AuthFlow,
+    ReconnectRequired,
+    check_api_version,
+    login_failure,
+)
 from .composite import CollectionCalls
 from .errors import (
-    TRANSIENT_CODES,
     BudgetExceeded,
     LimitExceeded,
     PermanentError,
@@ -44,12 +48,12 @@ from .errors import (
     TransientError,
     _Expired,
     first_error,
+    translate,
 )
 from .soap import convert_lead_envelope, parse_convert_response, soap_login_body
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "59.0"
 _LIMIT_RE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
@@ -66,7 +70,11 @@ class SalesforceClient(CollectionCalls):
         session: requests.Session,
         username: str | None,
         instance_url: str | None = None,
-        version: str = API_VERSION,
+        version: str = SOAP_LOGIN_LAST_VERSION,
+        flow: str = AuthFlow.PASSWORD,
+        session_id: tuple[str, str] | None = None,
+        verify_version: bool = False,
+        on_reconnect_required: Callable[[str], None] | None = None,
         budget_percent: float = 20,
         max_attempts: int = 5,
         base_delay: float = 0.5,
@@ -75,8 +83,13 @@ class SalesforceClient(CollectionCalls):
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.mode = mode
+        self.flow = flow
         self.username = username
         self.version = version
+        # (access token, instance) kept from an earlier sign-in: used before signing in again.
+        self._kept_session = session_id
+        self._verify_version = verify_version
+        self._on_reconnect_required = on_reconnect_required
         self.budget_percent = budget_percent
         self.max_attempts = max(1, int(max_attempts))
         self.base_delay = base_delay
@@ -106,7 +119,7 @@ class SalesforceClient(CollectionCalls):
                 username=org.username,
                 password=org.password,
                 security_token=org.security_token,
-                sf_version=kwargs.get("version", API_VERSION),
+                sf_version=kwargs.get("version", SOAP_LOGIN_LAST_VERSION),
                 session=s,
                 domain="sfemulator",
             )
@@ -118,7 +131,7 @@ class SalesforceClient(CollectionCalls):
         """A client for an emulated org served at ``url`` (``http://127.0.0.1:PORT``)."""
         url = url.rstrip("/")
         session = loopback_session(url)
-        version = kwargs.get("version", API_VERSION)
+        version = kwargs.get("version", SOAP_LOGIN_LAST_VERSION)
 
         def login(s):
             body = soap_login_body(username, password)
@@ -137,7 +150,7 @@ class SalesforceClient(CollectionCalls):
     ) -> SalesforceClient:  # fmt: skip
         """A client for a real org (``domain="test"`` for a sandbox, or a My Domain name)."""
         session = requests.Session()
-        version = kwargs.get("version", API_VERSION)
+        version = kwargs.get("version", SOAP_LOGIN_LAST_VERSION)
 
         def login(s):
             return SalesforceLogin(
@@ -153,14 +166,15 @@ class SalesforceClient(CollectionCalls):
 
     def __repr__(self) -> str:
         return (
-            f"<SalesforceClient mode={self.mode} instance={self.instance_url or '-'} "
+            f"<SalesforceClient mode={self.mode} flow={self.flow} "
+            f"instance={self.instance_url or '-'} "
             f"user={self.username or '-'}>"
         )
 
     # -- connection -------------------------------------------------------------------------------
     @property
     def instance_url(self) -> str | None:
-        if self._sf is not None and self.mode != "loopback":
+        if self._sf is not None and not self._instance_url:
             return f"https://{self._sf.sf_instance}"
         return self._instance_url
 
@@ -172,25 +186,31 @@ class SalesforceClient(CollectionCalls):
 
     def _login(self) -> None:
         with self._lock:
+            kept, self._kept_session = self._kept_session, None
             try:
-                session_id, instance = self._login_fn(self._session)
+                session_id, instance = kept or self._login_fn(self._session)
+            except ReconnectRequired as exc:
+                self.last_error = str(exc)
+                if self._on_reconnect_required is not None:
+                    self._on_reconnect_required(str(exc))
+                raise
             except SalesforceAuthenticationFailed as exc:
                 if isinstance(exc.code, int) and exc.code >= 500:
                     raise TransientError(
                         f"login: HTTP {exc.code}", error_code="SERVER_UNAVAILABLE", status=exc.code
                     ) from None
                 self.last_error = f"login failed: {exc.code}"
-                raise PermanentError(
-                    "Salesforce login failed; check the username, password and security token",
-                    error_code=str(exc.code) if exc.code else "INVALID_LOGIN",
-                    status=401,
-                ) from None
+                raise login_failure(exc, self.flow) from None
+            if self._verify_version:
+                check_api_version(self._session, instance, self.version)
+                self._verify_version = False  # once per client: at connect time
             self._sf = Salesforce(
                 session_id=session_id, instance=instance, session=self._session,
                 version=self.version,
             )  # fmt: skip
-            self.logins += 1
-            log.info("salesforce: logged in (%s, %s)", self.mode, instance)
+            if not kept:
+                self.logins += 1
+            log.info("salesforce: signed in (%s, %s, %s)", self.mode, self.flow, instance)
 
     def _on_response(self, response, *args, **kwargs):
         info = response.headers.get("Sforce-Limit-Info")
@@ -261,7 +281,7 @@ class SalesforceClient(CollectionCalls):
             except SalesforceExpiredSession:
                 raise _Expired() from None
             except _SSError as exc:
-                raise _translate(exc) from None
+                raise translate(exc) from None
 
         return self._call(what, wrapped, idempotent=idempotent)
 
@@ -438,6 +458,8 @@ class SalesforceClient(CollectionCalls):
     def describe_connection(self) -> dict:
         return {
             "mode": self.mode,
+            "flow": self.flow,
+            "api_version": self.version,
             "instance_url": self.instance_url,
             "username": self.username,
             "api_used": self.api_used,
@@ -457,23 +479,3 @@ class SalesforceClient(CollectionCalls):
             "message": f"connected: {daily.get('Remaining')} of {daily.get('Max')} daily API "
             "requests remaining",
         }
-
-
-# -- helpers ------------------------------------------------------------------------------------
-def _translate(exc: _SSError) -> SalesforceError:
-    code, message, fields = first_error(exc.content)
-    status = exc.status
-    if isinstance(exc, SalesforceRefusedRequest) and code == "REQUEST_LIMIT_EXCEEDED":
-        return LimitExceeded(message, error_code=code, status=status)
-    if isinstance(exc, SalesforceGeneralError) and (status or 0) >= 500:
-        return TransientError(message or f"HTTP {status}", error_code=code, status=status)
-    if code in TRANSIENT_CODES:
-        return TransientError(message, error_code=code, fields=fields, status=status)
-    if isinstance(exc, SalesforceMoreThanOneRecord):
-        return PermanentError(
-            f"more than one record matches: {exc.content}", error_code="MULTIPLE_CHOICES",
-            status=300,
-        )  # fmt: skip
-    if isinstance(exc, SalesforceResourceNotFound | SalesforceMalformedRequest):
-        return PermanentError(message, error_code=code or "NOT_FOUND", fields=fields, status=status)
-    return PermanentError(message, error_code=code, fields=fields, status=status)

@@ -1,5 +1,14 @@
 """The errors the client raises, and which Salesforce error codes are worth trying again."""
 
+from simple_salesforce.exceptions import SalesforceError as _SSError
+from simple_salesforce.exceptions import (
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+
 # Error codes of a call that may pass when sent again.
 TRANSIENT_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"})
 # Record-level results worth sending again later: the transient ones, the org's spent limit
@@ -58,3 +67,22 @@ def normalise_result(r: dict) -> dict:
         "created": r.get("created"),
         "errors": [dict(e) for e in r.get("errors") or []],
     }
+
+
+def translate(exc: _SSError) -> SalesforceError:
+    code, message, fields = first_error(exc.content)
+    status = exc.status
+    if isinstance(exc, SalesforceRefusedRequest) and code == "REQUEST_LIMIT_EXCEEDED":
+        return LimitExceeded(message, error_code=code, status=status)
+    if isinstance(exc, SalesforceGeneralError) and (status or 0) >= 500:
+        return TransientError(message or f"HTTP {status}", error_code=code, status=status)
+    if code in TRANSIENT_CODES:
+        return TransientError(message, error_code=code, fields=fields, status=status)
+    if isinstance(exc, SalesforceMoreThanOneRecord):
+        return PermanentError(
+            f"more than one record matches: {exc.content}", error_code="MULTIPLE_CHOICES",
+            status=300,
+        )  # fmt: skip
+    if isinstance(exc, SalesforceResourceNotFound | SalesforceMalformedRequest):
+        return PermanentError(message, error_code=code or "NOT_FOUND", fields=fields, status=status)
+    return PermanentError(message, error_code=code, fields=fields, status=status)

@@ -124,6 +124,7 @@ class Conflict(models.Model):
     class Winner(models.TextChoices):
         SALESFORCE = "salesforce", "Salesforce"
         CRMBRIDGE = "crmbridge", "crmbridge (field owned by crmbridge)"
+        ADDRESS_BOOK = "address_book", "The rep's address book (its change was newer)"
 
     run = models.ForeignKey(
         SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="conflicts"

@@ -187,6 +187,8 @@ class Puller:
                 continue
             if obj is not None and obj.sf_modstamp == modstamp and not obj.is_deleted:
                 continue  # already have this version (overlap window, or a re-run)
+            if any(i.operation == OutboxItem.Operation.DELETE for i in waiting.get(r["Id"], ())):
+                continue  # crmbridge is deleting it: the push will, do not bring it back
             new = obj is None
             if new:
                 obj = model(sf_id=r["Id"])

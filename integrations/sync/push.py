@@ -34,6 +34,7 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from crmbridge.bulk import rows_update_values
 from integrations.outbox.claims import (
     BATCH_SIZE,
     due,
@@ -255,25 +256,32 @@ class Pusher:
 
     # -- outcomes ---------------------------------------------------------------------------------
     def _sent(self, done, *, now) -> None:
-        """Mark the sent rows and write the Salesforce Ids back: a few queries per batch."""
-        items = []
+        """Mark the sent rows and write the Salesforce Ids back: a few queries per batch (the
+        fields every sent row shares in one UPDATE, the Ids joined from a VALUES list)."""
+        items, new_ids = [], []
         for group, sf_id in done:
             for item in group.items:
-                item.state = OutboxItem.State.SENT
-                item.sent_at = now
-                item.sf_id = sf_id or item.sf_id
-                item.claimed_by, item.claimed_at, item.next_attempt_at = "", None, None
-                item.error_code = item.last_error = ""
+                if sf_id and sf_id != item.sf_id:
+                    item.sf_id = sf_id
+                    new_ids.append((item.id, sf_id))
                 items.append(item)
         if not items:
             return
+        shared = {
+            "state": OutboxItem.State.SENT,
+            "sent_at": now,
+            "claimed_by": "",
+            "claimed_at": None,
+            "next_attempt_at": None,
+            "error_code": "",
+            "last_error": "",
+        }
+        for item in items:
+            for name, value in shared.items():
+                setattr(item, name, value)
         with transaction.atomic():
-            OutboxItem.objects.bulk_update(
-                items,
-                ["state", "sent_at", "sf_id", "claimed_by", "claimed_at", "next_attempt_at",
-                 "error_code", "last_error"],
-                batch_size=500,
-            )  # fmt: skip
+            OutboxItem.objects.filter(id__in=[i.id for i in items]).update(**shared)
+            rows_update_values(model=OutboxItem, fields=["sf_id"], rows=new_ids)
             _write_back_many(
                 [i for i in items if i.sf_id and i.operation == OutboxItem.Operation.UPSERT]
             )
@@ -437,7 +445,9 @@ def _write_back_many(items) -> None:
             continue
         try:
             with transaction.atomic():
-                model.objects.bulk_update(changed, ["sf_id"], batch_size=500)
+                rows_update_values(
+                    model=model, fields=["sf_id"], rows=[(r.pk, r.sf_id) for r in changed]
+                )
         except IntegrityError:
             # Another mirror row already holds one of these Ids (a pull got there first).
             for row in changed:

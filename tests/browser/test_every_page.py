@@ -7,8 +7,8 @@ from axe_playwright_python.sync_playwright import Axe
 
 from classification.models import ClassificationRule
 from crmbridge.roles import ADMIN, CSM, REP
-from tests.browser.conftest import DESKTOP, PHONE, account_make, activity_send
-from tests.factories import UserFactory
+from tests.browser.conftest import DESKTOP, PHONE, activity_send
+from tests.factories import AccountFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,7 +22,9 @@ axe = Axe()
 def a_small_world():
     """Two reps' activity, matched and not, and a rule: enough for every page to show rows."""
     rex = UserFactory(username="rex", role=REP)
-    account_make(name="Blue Analytics", website="blueanalytics.example", sf_id="001000000000020AAA")
+    AccountFactory(
+        name="Blue Analytics", website="blueanalytics.example", sf_id="001000000000020AAA"
+    )
     matched = activity_send(
         owner=rex, external_id="w-1", subject="Renewal for Blue Analytics, second year pricing",
         emails=[("jane.roe42@blueanalytics.example", ""), ("jdoe@blueanalytics.example", "")],

@@ -72,6 +72,22 @@ def test_an_admin_sees_every_feed_and_searches_participants(client, admin_member
     assert "Rex talks to Acme" not in filtered
 
 
+def test_a_search_finds_subject_words_and_address_parts_within_the_visible_feed(
+    client, rep_user, admin_member, two_feeds
+):
+    ingest(rep_user, ["c@initech.com"], subject="Quarterly review with Initech")
+    client.force_login(admin_member)
+    by_words = client.get(FEED, {"q": "talks TO globex"}).content.decode()
+    assert "Rita talks to Globex" in by_words and "Rex talks to Acme" not in by_words
+    by_word = client.get(FEED, {"q": "initech"}).content.decode()
+    assert "Quarterly review with Initech" in by_word and "Rex talks" not in by_word
+    by_address_part = client.get(FEED, {"q": "@acme"}).content.decode()
+    assert "Rex talks to Acme" in by_address_part and "Rita" not in by_address_part
+    client.force_login(rep_user)
+    mine_only = client.get(FEED, {"q": "talks to"}).content.decode()
+    assert "Rex talks to Acme" in mine_only and "Rita talks to Globex" not in mine_only
+
+
 def test_match_details_say_why(client, rep_user, rep_sf, org_settings):
     activity = ingest(rep_user, ["x@gmail.com", "y@nowhere-inc.com"])
     client.force_login(rep_user)

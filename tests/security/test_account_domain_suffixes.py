@@ -4,7 +4,7 @@ it would match that Account."""
 import pytest
 
 from crmbridge.roles import ADMIN
-from tests.matching.factories import AccountFactory
+from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
 

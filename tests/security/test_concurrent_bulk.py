@@ -17,7 +17,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from activities.models import Activity
-from tests.matching.factories import AccountFactory
+from tests.factories import AccountFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS, CALLS_PER_CLIENT, BATCH, POOL = 8, 3, 40, 120

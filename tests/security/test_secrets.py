@@ -57,6 +57,27 @@ def _assert_no_secret(text, where, secrets=SECRETS):
         assert secret not in text, f"a secret appears in {where}"
 
 
+def _admin_pages_without(client, admin_user, secrets):
+    """GET every page the admin site serves; none may show a secret. Returns how many opened."""
+    ids = {}
+    for model, model_admin in registered_models():
+        obj = model_admin.get_queryset(admin_request(admin_user)).order_by("pk").first()
+        ids[f"{model._meta.app_label}_{model._meta.model_name}_"] = obj.pk if obj else 1
+
+    def fill(name, argument):
+        return next((pk for prefix, pk in ids.items() if name.startswith(prefix)), 1)
+
+    pages = 0
+    for path, name in admin_url_paths(fill):
+        if name in ("logout", "salesforce_connection_callback"):
+            continue
+        response = client.get(path)
+        if response.status_code == 200 and hasattr(response, "content"):
+            _assert_no_secret(response.content.decode(errors="replace"), path, secrets)
+            pages += 1
+    return pages
+
+
 def _all_log_text(caplog):
     return "\n".join(f"{r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in caplog.records)
 
@@ -67,27 +88,11 @@ def test_the_salesforce_password_and_token_appear_on_no_admin_page(
     caplog.set_level(logging.DEBUG)
     admin_user = role_users[ADMIN]
     client.force_login(admin_user)
-    ids = {}
-    for model, model_admin in registered_models():
-        obj = model_admin.get_queryset(admin_request(admin_user)).order_by("pk").first()
-        ids[f"{model._meta.app_label}_{model._meta.model_name}_"] = obj.pk if obj else 1
-
-    def fill(name, argument):
-        return next((pk for prefix, pk in ids.items() if name.startswith(prefix)), 1)
-
     # "Test connection" first, so that the connection page has a live client to describe.
-    tested = client.post("/admin/integrations/outboxitem/connection/", follow=True)
+    tested = client.post("/admin/crmbridge/salesforceconnection/test/", follow=True)
     assert tested.status_code == 200
     assert "connected" in tested.content.decode()
-    pages = 0
-    for path, name in admin_url_paths(fill):
-        if name in ("logout",):
-            continue
-        response = client.get(path)
-        if response.status_code == 200 and hasattr(response, "content"):
-            _assert_no_secret(response.content.decode(errors="replace"), path)
-            pages += 1
-    assert pages > 30
+    assert _admin_pages_without(client, admin_user, SECRETS) > 30
     _assert_no_secret(_all_log_text(caplog), "the logs")
 
 
@@ -98,7 +103,7 @@ def test_a_failed_salesforce_login_shows_and_logs_no_secret(
     caplog.set_level(logging.DEBUG)
     client.force_login(role_users[ADMIN])
 
-    page = client.post("/admin/integrations/outboxitem/connection/", follow=True)
+    page = client.post("/admin/crmbridge/salesforceconnection/test/", follow=True)
 
     text = page.content.decode()
     assert "login failed" in text.lower()
@@ -202,3 +207,86 @@ def test_one_projects_secret_does_not_read_another_projects_runs(client):
     assert as_first.status_code == 200
     assert as_first.json()["results"] == []
     assert cross_post.status_code in (400, 401, 403, 404)
+
+
+# -- OAuth secrets: consumer secret, private key, refresh and access tokens ----------------------
+CONSUMER_SECRET = "CS-8Kd2Wq-NEVER-SHOWN"
+PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nPK-3Vb7Zr-NEVER-SHOWN\n-----END PRIVATE KEY-----"
+
+
+@pytest.fixture
+def oauth_connection(emulated_org_over_http):
+    """A web server flow connection holding a real refresh token of the emulated org, a typed
+    consumer secret and a private key; one refresh puts a real access token in the row."""
+    from crmbridge.models import SalesforceConnection
+    from crmbridge.salesforce_connection import salesforce_connection_test
+    from integrations.salesforce import reset_client
+
+    org, server = emulated_org_over_http
+    app = org.create_connected_app("crmbridge", consumer_secret=CONSUMER_SECRET)
+    refresh = org.issue_token(
+        "refresh", org.user_id, consumer_key=app.consumer_key, scope="api refresh_token"
+    )
+    SalesforceConnection.objects.update_or_create(
+        pk=1,
+        defaults={
+            "flow": "web_server", "login_url": server.url, "consumer_key": app.consumer_key,
+            "consumer_secret": CONSUMER_SECRET, "private_key": PRIVATE_KEY,
+            "refresh_token": refresh,
+        },
+    )  # fmt: skip
+    reset_client()
+    assert salesforce_connection_test()["ok"]
+    access = SalesforceConnection.load().access_token
+    assert access
+    yield (CONSUMER_SECRET, PRIVATE_KEY, refresh, access)
+    reset_client()
+
+
+def test_oauth_secrets_appear_on_no_admin_page_api_response_log_line_or_error_email(
+    client, api_as, role_users, world, oauth_connection, caplog
+):
+    from tests.security.test_api_role_isolation import ROUTES
+
+    caplog.set_level(logging.DEBUG)
+    admin_user = role_users[ADMIN]
+    client.force_login(admin_user)
+    client.post("/admin/crmbridge/salesforceconnection/test/")
+    assert _admin_pages_without(client, admin_user, oauth_connection) > 30
+    api = api_as(admin_user)
+    for path in ROUTES:
+        _assert_no_secret(api.get(path).content.decode(errors="replace"), path, oauth_connection)
+    # An error e-mail about the connection form's POST shows what was typed as stars.
+    posted = client.post(
+        "/admin/crmbridge/salesforceconnection/1/change/",
+        {"flow": "web_server", "login_url": "not a url", "consumer_secret": CONSUMER_SECRET,
+         "private_key": PRIVATE_KEY, "api_version": "68.0"},
+    )  # fmt: skip
+    report = _report_for(posted.wsgi_request)
+    assert "consumer_secret" in report
+    _assert_no_secret(report, "the error e-mail", oauth_connection)
+    _assert_no_secret(posted.content.decode(), "the refused form", oauth_connection)
+    _assert_no_secret(_all_log_text(caplog), "the logs", oauth_connection)
+    for message in mail.outbox:
+        _assert_no_secret(message.body + message.subject, "an e-mail", oauth_connection)
+
+
+def _report_for(request):
+    """Django's error e-mail about `request` (raised here, so no test frame's locals show)."""
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        reporter = ExceptionReporter(request, *sys.exc_info(), is_email=True)
+        return reporter.get_traceback_text() + reporter.get_traceback_html()
+
+
+def test_oauth_secrets_are_stored_encrypted(oauth_connection):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT consumer_secret, private_key, refresh_token, access_token "
+            "FROM crmbridge_salesforceconnection"
+        )
+        stored = " ".join(cursor.fetchone())
+    _assert_no_secret(stored, "the database", oauth_connection)

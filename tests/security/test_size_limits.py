@@ -6,8 +6,8 @@ import json
 import pytest
 from django.test import override_settings
 
+from activities.cleaning import MAX_BODY_CHARS, MAX_PARTICIPANTS
 from activities.models import Activity
-from activities.services import MAX_BODY_CHARS, MAX_PARTICIPANTS
 from crmbridge.roles import ADMIN
 
 pytestmark = pytest.mark.django_db

@@ -27,15 +27,15 @@ def auth(way) -> dict:
 def test_versions_listed_are_served_and_the_default_is_current(way):
     listed = way.session.get(way.url("/services/data/")).json()
     versions = [v["version"] for v in listed]
-    assert versions == sfemulator.VERSIONS and versions[0] == "31.0" and versions[-1] == "66.0"
-    assert sfemulator.DEFAULT_VERSION == "66.0"
-    assert {"label": "Spring '26", "url": "/services/data/v66.0", "version": "66.0"} in listed
-    for v in ("31.0", "59.0", "66.0"):
+    assert versions == sfemulator.VERSIONS and versions[0] == "31.0" and versions[-1] == "68.0"
+    assert sfemulator.DEFAULT_VERSION == "68.0"
+    assert {"label": "Winter '27", "url": "/services/data/v68.0", "version": "68.0"} in listed
+    for v in ("31.0", "59.0", "66.0", "68.0"):
         r = way.session.get(way.url(f"/services/data/v{v}/limits"), headers=auth(way))
         assert r.status_code == 200, v
 
 
-@pytest.mark.parametrize("version", ["67.0", "99.0", "6.0"])
+@pytest.mark.parametrize("version", ["69.0", "99.0", "6.0"])
 def test_an_unknown_version_is_404(way, version):
     r = way.session.get(way.url(f"/services/data/v{version}/limits"), headers=auth(way))
     assert r.status_code == 404

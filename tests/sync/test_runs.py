@@ -143,7 +143,8 @@ def test_non_admins_cannot_open_the_dashboard_or_sync_now(client, csm_user):
     client.force_login(csm_user)
     assert client.get(reverse("admin:sync_syncrun_dashboard")).status_code == 403
     assert client.post(reverse("admin:sync_syncrun_sync_now")).status_code == 403
-    assert client.get(reverse("admin:integrations_salesforce_connection")).status_code == 403
+    assert client.get(reverse("admin:crmbridge_salesforceconnection_changelist")).status_code == 403
+    assert client.post(reverse("admin:crmbridge_salesforceconnection_test")).status_code == 403
 
 
 def test_sync_now_in_the_admin_runs_a_sync(client, admin_member, sf_client,
@@ -163,7 +164,9 @@ def test_the_connection_page_never_shows_secrets(client, admin_member):
     install_client(SalesforceClient.for_emulator(org, base_delay=0))
     try:
         client.force_login(admin_member)
-        html = client.post(reverse("admin:integrations_salesforce_connection")).content.decode()
+        html = client.post(
+            reverse("admin:crmbridge_salesforceconnection_test"), follow=True
+        ).content.decode()
     finally:
         install_client(None)
     assert "connected" in html and org.username in html

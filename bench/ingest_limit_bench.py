@@ -1,0 +1,186 @@
+"""Ingestion against what PostgreSQL itself can store, measured side by side in one run.
+
+The same activities (participants from match_bench's real-org mix) are stored four ways into
+the product's own tables and indexes, each with its own external ids:
+
+- COPY: psycopg 3 ``cursor.copy`` of the activity rows (ids taken from the sequence in one
+  query) and their participant rows: the ceiling;
+- executemany: one INSERT statement per row through ``cursor.executemany``;
+- crmbridge, contact creation off: ``activity_ingest_many`` (validation, idempotency,
+  matching) with Global Settings' contact creation switched off;
+- crmbridge, full pipeline: the same with contact creation on (contact decisions, Contacts,
+  activity logs, outbox).
+
+Prints activities/s for each and crmbridge as a share of COPY (targets: >= 40% with contact
+creation off, >= 15% for the full pipeline). PostgreSQL only. Asserts nothing.
+
+    DEBUG=1 .venv/bin/python bench/ingest_limit_bench.py [--activities 5000] [--batch 500]
+        [--pg-name crm_perf]
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+ACTIVITY_COLUMNS = (
+    "id", "source", "external_id", "kind", "occurred_at", "owner_id", "subject", "body",
+    "match_status", "match_reason_code", "match_reason", "match_edited", "created_at",
+)  # fmt: skip
+PARTICIPANT_COLUMNS = (
+    "activity_id", "email", "name", "role", "title", "phone", "country", "domain",
+    "is_internal", "matched_kind", "match_rule", "match_reason",
+)  # fmt: skip
+
+
+def parse():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--activities", type=int, default=5000)
+    p.add_argument("--batch", type=int, default=500)
+    p.add_argument("--accounts", type=int, default=5000)
+    p.add_argument("--contacts", type=int, default=20_000)
+    p.add_argument("--pg-name", default="crm_perf")
+    return p.parse_args()
+
+
+def rows_for(items, owner_id, ids):
+    """The activity and participant rows crmbridge would store for `items` (plain values)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    activities, participants = [], []
+    for item, pk in zip(items, ids, strict=True):
+        activities.append(
+            (pk, "bench", item["external_id"], item["kind"], item["occurred_at"], owner_id,
+             item["subject"], "", "unmatched", "no_account", "No participant matched.", False,
+             now)
+        )  # fmt: skip
+        for p in item["participants"]:
+            participants.append(
+                (pk, p["email"], p.get("name", ""), "to", p.get("title", ""), "", "",
+                 p["email"].rsplit("@", 1)[1], False, "", "no_account_for_domain", "")
+            )  # fmt: skip
+    return activities, participants
+
+
+def next_ids(cur, n):
+    cur.execute(
+        "SELECT nextval(pg_get_serial_sequence('activities_activity', 'id')) "
+        "FROM generate_series(1, %s)",
+        [n],
+    )
+    return [r[0] for r in cur.fetchall()]
+
+
+def store_copy(items, owner_id, batch):
+    from django.db import connection, transaction
+
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        with transaction.atomic(), connection.cursor() as cur:
+            acts, parts = rows_for(chunk, owner_id, next_ids(cur, len(chunk)))
+            raw = cur.cursor
+            with raw.copy(
+                f"COPY activities_activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN"
+            ) as cp:
+                for row in acts:
+                    cp.write_row(row)
+            cols = ", ".join(PARTICIPANT_COLUMNS)
+            with raw.copy(f"COPY activities_participant ({cols}) FROM STDIN") as cp:
+                for row in parts:
+                    cp.write_row(row)
+
+
+def store_executemany(items, owner_id, batch):
+    from django.db import connection, transaction
+
+    a_sql = (
+        f"INSERT INTO activities_activity ({', '.join(ACTIVITY_COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(ACTIVITY_COLUMNS))})"
+    )
+    p_sql = (
+        f"INSERT INTO activities_participant ({', '.join(PARTICIPANT_COLUMNS)}) "
+        f"VALUES ({', '.join(['%s'] * len(PARTICIPANT_COLUMNS))})"
+    )
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        with transaction.atomic(), connection.cursor() as cur:
+            acts, parts = rows_for(chunk, owner_id, next_ids(cur, len(chunk)))
+            cur.executemany(a_sql, acts)
+            cur.executemany(p_sql, parts)
+
+
+def store_crmbridge(items, batch):
+    from activities.services import activity_ingest_many
+
+    for start in range(0, len(items), batch):
+        activity_ingest_many(items=items[start : start + batch])
+
+
+def timed(label, n, run):
+    t0 = time.perf_counter()
+    run()
+    rate = n / (time.perf_counter() - t0)
+    print(f"  {label:<40} {rate:>9,.0f} activities/s")
+    return rate
+
+
+def main():
+    args = parse()
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.pg_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{args.pg_name}"')
+    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{args.pg_name}"
+    os.environ.setdefault("DEBUG", "1")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crmbridge.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from match_bench import build_mirror, items_for
+
+    from crmbridge.models import GlobalSettings
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(3)
+    _, rep = build_mirror(args, rng)
+    history = items_for(args, rng, rep, 2000, "history")
+    store_crmbridge(history, args.batch)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    n = args.activities
+    sets = {name: items_for(args, rng, rep, n, name) for name in ("copy", "many", "off", "full")}
+    each = sum(len(i["participants"]) for i in sets["copy"]) / n
+    print(f"{n:,} activities per way, batches of {args.batch}, {each:.1f} participants each")
+    copy = timed("COPY (ceiling)", n, lambda: store_copy(sets["copy"], rep.pk, args.batch))
+    many = timed("executemany", n, lambda: store_executemany(sets["many"], rep.pk, args.batch))
+    off = timed(
+        "crmbridge, contact creation off", n, lambda: store_crmbridge(sets["off"], args.batch)
+    )
+    settings = GlobalSettings.load()
+    settings.contact_creation_enabled = True
+    settings.save()
+    full = timed("crmbridge, full pipeline", n, lambda: store_crmbridge(sets["full"], args.batch))
+    print(f"  executemany / COPY: {many / copy:.1%}")
+    print(f"  crmbridge, contact creation off / COPY: {off / copy:.1%} (target >= 40%)")
+    print(f"  crmbridge, full pipeline / COPY: {full / copy:.1%} (target >= 15%)")
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.pg_name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
