@@ -114,7 +114,7 @@ def test_changes_are_kept_with_who_and_what(api_as, client, admin_member):
         "api_budget_percent": "20",
         "capture_body": "first",
         "capture_body_chars": "2000",
-        "capture_exclusions": "[]",
+        "capture_exclusions": "",
     }
     assert client.post(url, form).status_code == 302
 
@@ -137,6 +137,9 @@ def settings_form(**changes):
         "extra_personal_domains": "",
         "sync_interval_minutes": "30",
         "api_budget_percent": "20",
+        "capture_body": "first",
+        "capture_body_chars": "2000",
+        "capture_exclusions": "",
     }
     form.update(changes)
     return form

@@ -16,7 +16,7 @@ SETTINGS_FORM = {
     "api_budget_percent": "20",
     "capture_body": "first",
     "capture_body_chars": "2000",
-    "capture_exclusions": "[]",
+    "capture_exclusions": "",
 }
 
 

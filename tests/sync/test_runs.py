@@ -73,7 +73,7 @@ def test_an_interval_changed_in_the_admin_takes_effect(
         "api_budget_percent": "20",
         "capture_body": "first",
         "capture_body_chars": "2000",
-        "capture_exclusions": "[]",
+        "capture_exclusions": "",
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, data)
