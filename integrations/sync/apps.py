@@ -18,7 +18,7 @@ class SyncConfig(AppConfig):
         from .schedule import (
             ensure_on_migrate,
             push_soon_on_commit,
-            sync_schedules_follow_settings,
+            sync_schedules_follow_settings_change,
         )
 
         # Schedules are rows: made after migrate (idempotently), never at import.
@@ -37,9 +37,5 @@ class SyncConfig(AppConfig):
         )
         # A new sync interval takes effect at once.
         global_settings_changed.connect(
-            lambda sender, changed, **kw: (
-                "sync_interval_minutes" in changed and sync_schedules_follow_settings()
-            ),
-            weak=False,
-            dispatch_uid="sync.follow_interval",
+            sync_schedules_follow_settings_change, weak=False, dispatch_uid="sync.follow_interval"
         )

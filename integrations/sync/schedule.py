@@ -71,6 +71,12 @@ def sync_schedules_follow_settings() -> None:
     transaction.on_commit(lambda: sync_schedules_ensure())
 
 
+def sync_schedules_follow_settings_change(sender, *, changed, **kwargs) -> None:
+    """crmbridge.signals.global_settings_changed: follow a new sync interval."""
+    if "sync_interval_minutes" in changed:
+        sync_schedules_follow_settings()
+
+
 def ensure_on_migrate(sender=None, **kwargs) -> None:
     """post_migrate handler (connected in SyncConfig.ready)."""
     if "django_q_schedule" not in connection.introspection.table_names():
