@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from crmbridge.models import CreateAs
 
+from .addresses import normalise_email
 from .models import Activity, ContactDecision, Participant
 
 Outcome = ContactDecision.Outcome
@@ -43,7 +44,7 @@ def _valid_email(value: str) -> bool:
     if not value:
         return False
     try:
-        validate_email(value, check_deliverability=False)
+        normalise_email(value)
     except EmailNotValidError:
         return False
     return True
