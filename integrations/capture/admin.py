@@ -22,11 +22,26 @@ class SourceForm(forms.ModelForm):
     url = forms.URLField(
         required=False, assume_scheme="https", max_length=1000, label="URL (CalDAV, ICS feed)"
     )
+    oauth_token_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        max_length=500,
+        label="OAuth2 token endpoint",
+        help_text=CaptureSource._meta.get_field("oauth_token_url").help_text,
+    )
     secret = forms.CharField(
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Password. Leave empty to keep the stored one; it is never shown again.",
+        help_text="Password, or the OAuth2 refresh token for XOAUTH2. Leave empty to keep the"
+        " stored one; it is never shown again.",
+    )
+    oauth_client_secret = forms.CharField(
+        required=False,
+        strip=False,
+        label="OAuth2 client secret",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored one; it is never shown again.",
     )
 
     class Meta:
@@ -39,7 +54,11 @@ class SourceForm(forms.ModelForm):
             "port",
             "security",
             "username",
+            "auth",
             "secret",
+            "oauth_client_id",
+            "oauth_client_secret",
+            "oauth_token_url",
             "folders",
             "url",
             "path",
@@ -113,20 +132,23 @@ class CaptureSourceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.changed_data if name != "owner"}
-        secret = form.cleaned_data.get("secret") or None
+        # Secrets are typed, never shown: an empty field keeps the stored value.
+        secrets = {n: form.cleaned_data.get(n) or None for n in ("secret", "oauth_client_secret")}
         owner = form.cleaned_data.get("owner") if has_role(request.user, ADMIN) else request.user
-        data.pop("secret", None)
+        for name in secrets:
+            data.pop(name, None)
         try:
             if change:
                 fresh = CaptureSource.objects.get(pk=obj.pk)
                 saved = services.capture_source_update(
-                    source=fresh, actor=request.user, owner=owner, secret=secret, **data
+                    source=fresh, actor=request.user, owner=owner, **secrets, **data
                 )
             else:
                 data = {n: form.cleaned_data[n] for n in form.cleaned_data if n != "owner"}
-                data.pop("secret", None)
+                for name in secrets:
+                    data.pop(name, None)
                 saved = services.capture_source_create(
-                    actor=request.user, owner=owner, secret=secret or "", **data
+                    actor=request.user, owner=owner, **secrets, **data
                 )
         except ValidationError as exc:
             raise PermissionDenied("; ".join(exc.messages)) from None

@@ -58,7 +58,16 @@ class SourceSerializer(serializers.ModelSerializer):
         allow_blank=True,
         max_length=4000,
         trim_whitespace=False,
-        help_text="Password; stored encrypted and never returned.",
+        help_text="Password, or the OAuth2 refresh token (auth=xoauth2); stored encrypted and"
+        " never returned.",
+    )
+    oauth_client_secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        trim_whitespace=False,
+        help_text="OAuth2 client secret (auth=xoauth2); stored encrypted and never returned.",
     )
     has_secret = serializers.SerializerMethodField()
     folders = serializers.ListField(
@@ -77,8 +86,12 @@ class SourceSerializer(serializers.ModelSerializer):
             "port",
             "security",
             "username",
+            "auth",
             "secret",
             "has_secret",
+            "oauth_client_id",
+            "oauth_client_secret",
+            "oauth_token_url",
             "folders",
             "url",
             "path",
@@ -151,6 +164,7 @@ class SourceViewSet(viewsets.ModelViewSet):
             actor=self.request.user,
             owner=data.pop("owner", None),
             secret=data.pop("secret", None),
+            oauth_client_secret=data.pop("oauth_client_secret", None),
             **data,
         )
 

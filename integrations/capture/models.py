@@ -19,6 +19,10 @@ class CaptureSource(models.Model):
         STARTTLS = "starttls", "STARTTLS"
         NONE = "none", "None (local servers only)"
 
+    class Auth(models.TextChoices):
+        PASSWORD = "password", "Password"
+        XOAUTH2 = "xoauth2", "XOAUTH2 (Gmail, Microsoft 365)"
+
     kind = models.CharField(max_length=10, choices=Kind.choices)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="capture_sources"
@@ -28,7 +32,21 @@ class CaptureSource(models.Model):
     port = models.PositiveIntegerField(null=True, blank=True)
     security = models.CharField(max_length=10, choices=Security.choices, default=Security.SSL)
     username = models.CharField(max_length=254, blank=True)
-    secret = EncryptedTextField(blank=True, help_text="Password; never shown again.")
+    auth = models.CharField(max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
+    secret = EncryptedTextField(
+        blank=True, help_text="Password, or the OAuth2 refresh token (XOAUTH2); never shown again."
+    )
+    oauth_client_id = models.CharField(max_length=500, blank=True)
+    oauth_client_secret = EncryptedTextField(blank=True, help_text="Never shown again.")
+    oauth_token_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Token endpoint, e.g. Google https://oauth2.googleapis.com/token, Microsoft"
+        " https://login.microsoftonline.com/common/oauth2/v2.0/token",
+    )
+    # The access token last obtained for the refresh token, reused until shortly before expiry.
+    oauth_access_token = EncryptedTextField(blank=True, editable=False)
+    oauth_access_expires = models.DateTimeField(null=True, blank=True, editable=False)
     folders = models.JSONField(
         default=list, blank=True, help_text="IMAP folders; empty: INBOX and Sent."
     )

@@ -21,6 +21,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import SENT
 
 from .models import CaptureSource
+from .oauth import TokenExchangeError, access_token
 
 FETCH_CHUNK = 200
 TIMEOUT = 30
@@ -60,7 +61,12 @@ class ImapReader:
             )
             if source.security == CaptureSource.Security.STARTTLS:
                 client.starttls(ssl.create_default_context())
-            client.login(source.username, source.secret or "")
+            if source.auth == CaptureSource.Auth.XOAUTH2:
+                client.oauth2_login(source.username, access_token(source))
+            else:
+                client.login(source.username, source.secret or "")
+        except TokenExchangeError as exc:
+            raise CaptureSourceError(str(exc)) from None
         except LoginError as exc:
             raise CaptureSourceError(
                 f"{source.host} refused the user name or password of {source.username!r}"

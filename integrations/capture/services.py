@@ -25,6 +25,9 @@ EDITABLE = (
     "path",
     "enabled",
     "backfill_days",
+    "auth",
+    "oauth_client_id",
+    "oauth_token_url",
 )
 NEEDS = {
     CaptureSource.Kind.IMAP: ("host", "username"),
@@ -45,14 +48,21 @@ def _validate(source):
         raise ValidationError(
             {name: f"A {source.get_kind_display()} source needs this." for name in missing}
         )
-    source.full_clean(exclude=["owner", "state", "secret"])
+    if source.auth == CaptureSource.Auth.XOAUTH2 and not source.oauth_token_url:
+        raise ValidationError({"oauth_token_url": "XOAUTH2 needs the provider's token endpoint."})
+    source.full_clean(exclude=["owner", "state", "secret", "oauth_client_secret"])
 
 
 @transaction.atomic
-def capture_source_create(*, actor=None, owner, secret: str = "", **fields) -> CaptureSource:
+def capture_source_create(
+    *, actor=None, owner, secret: str = "", oauth_client_secret: str | None = "", **fields
+) -> CaptureSource:
     _check_owner(actor=actor, owner=owner)
     source = CaptureSource(
-        owner=owner, secret=secret, **{k: fields[k] for k in EDITABLE if k in fields}
+        owner=owner,
+        secret=secret or "",
+        oauth_client_secret=oauth_client_secret or "",
+        **{k: fields[k] for k in EDITABLE if k in fields},
     )
     _validate(source)
     source.save()
@@ -62,10 +72,17 @@ def capture_source_create(*, actor=None, owner, secret: str = "", **fields) -> C
 
 @transaction.atomic
 def capture_source_update(
-    *, source: CaptureSource, actor=None, owner=None, secret: str | None = None, **fields
+    *,
+    source: CaptureSource,
+    actor=None,
+    owner=None,
+    secret: str | None = None,
+    oauth_client_secret: str | None = None,
+    **fields,
 ) -> CaptureSource:
-    """Change a source; `secret=None` keeps the stored secret. A change of where the source
-    reads from starts it again from the beginning (ingestion keeps that from doubling)."""
+    """Change a source; `secret=None` (and `oauth_client_secret=None`) keeps what is stored.
+    A change of where the source reads from starts it again from the beginning (ingestion keeps
+    that from doubling)."""
     if owner is not None:
         _check_owner(actor=actor, owner=owner)
         source.owner = owner
@@ -76,6 +93,10 @@ def capture_source_update(
             setattr(source, name, fields[name])
     if secret is not None:
         source.secret = secret
+        # A new password or refresh token: the cached access token belonged to the old one.
+        source.oauth_access_token, source.oauth_access_expires = "", None
+    if oauth_client_secret is not None:
+        source.oauth_client_secret = oauth_client_secret
     if moved:
         source.state = {}
     _validate(source)

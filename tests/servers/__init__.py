@@ -5,6 +5,8 @@ temporary directory, and is stopped when its fixture (session-scoped, so once pe
 worker) or context manager ends.
 """
 
+import ctypes
+import signal
 import socket
 import subprocess
 import time
@@ -38,6 +40,12 @@ def wait_until_listening(process, port, *, what, timeout=20.0, log_path=None):
     log = log_path.read_text(errors="replace")[-2000:] if log_path and log_path.exists() else ""
     stop(process)
     raise ServerDidNotStart(f"{what} did not start on port {port}:\n{log}")
+
+
+def die_with_parent():
+    """preexec_fn: the server gets SIGTERM when the test process dies (a killed xdist worker
+    would otherwise leave it running)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def stop(process):

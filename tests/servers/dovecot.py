@@ -27,7 +27,8 @@ from pathlib import Path
 import imapclient
 import pytest
 
-from tests.servers import free_port, stop, wait_until_listening
+from tests.servers import die_with_parent, free_port, stop, wait_until_listening
+from tests.servers.oauth import OAuthProvider
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -40,7 +41,7 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 # Tests check wrong passwords; the default 2 s penalty would only slow them down.
 auth_failure_delay = 0
 default_internal_user = {user}
@@ -50,7 +51,7 @@ first_valid_uid = {uid}
 last_valid_uid = {uid}
 mail_location = maildir:{root}/mail/%u
 mail_max_userip_connections = 1000
-passdb {{
+{oauth_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/users/%u
 }}
@@ -79,6 +80,23 @@ namespace inbox {{
     special_use = \\Sent
   }}
 }}
+"""
+
+# Dovecot's oauth2 passdb: an XOAUTH2/OAUTHBEARER login is accepted when the identity
+# provider's introspection endpoint says the access token is active for that user.
+OAUTH_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+"""
+OAUTH_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
 """
 
 
@@ -137,15 +155,24 @@ def _identity():
 
 
 @contextlib.contextmanager
-def running_dovecot():
+def running_dovecot(oauth_introspection_url=None):
     if not os.path.exists(DOVECOT):
         pytest.skip("dovecot is not installed (make test installs dovecot-imapd)")
     with tempfile.TemporaryDirectory(prefix="dovecot-") as tmp:
         root = Path(tmp)
         server = DovecotServer(root, free_port())
         user, group, uid, gid = _identity()
+        oauth = {"oauth_mechanisms": "", "oauth_passdb": ""}
+        if oauth_introspection_url:
+            (root / "oauth2.conf.ext").write_text(OAUTH_CONF.format(url=oauth_introspection_url))
+            oauth = {
+                "oauth_mechanisms": " xoauth2 oauthbearer",
+                "oauth_passdb": OAUTH_PASSDB.format(root=root),
+            }
         server.config.write_text(
-            CONFIG.format(root=root, user=user, group=group, uid=uid, gid=gid, port=server.port)
+            CONFIG.format(
+                root=root, user=user, group=group, uid=uid, gid=gid, port=server.port, **oauth
+            )
         )
         server.users.mkdir()
         for path in (root, *root.iterdir()):
@@ -154,6 +181,7 @@ def running_dovecot():
             [DOVECOT, "-F", "-c", str(server.config)],
             stdout=subprocess.DEVNULL,
             stderr=(root / "stderr.log").open("w"),
+            preexec_fn=die_with_parent,
             **_run_as(),
         )
         try:
@@ -169,6 +197,18 @@ def running_dovecot():
 def dovecot():
     with running_dovecot() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot():
+    """A second Dovecot that also takes XOAUTH2 logins, vouched for by a local OAuth2 provider
+    (standing in for Google / Microsoft 365): yields (server, provider)."""
+    provider = OAuthProvider().start()
+    try:
+        with running_dovecot(oauth_introspection_url=provider.introspection_url) as server:
+            yield server, provider
+    finally:
+        provider.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, stop, wait_until_listening
+from tests.servers import die_with_parent, free_port, stop, wait_until_listening
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ def running_radicale():
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         try:
             wait_until_listening(process, server.port, what="Radicale", log_path=log_path)
