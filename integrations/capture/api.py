@@ -50,25 +50,21 @@ class CaptureRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _write_only_secret(what):
+    return serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        trim_whitespace=False,
+        help_text=f"{what}; stored encrypted and never returned.",
+    )
+
+
 class SourceSerializer(serializers.ModelSerializer):
     owner = serializers.EmailField(required=False, help_text="The rep's e-mail (Admins).")
-    secret = serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        max_length=4000,
-        trim_whitespace=False,
-        help_text="Password, or the OAuth2 refresh token (auth=xoauth2); stored encrypted and"
-        " never returned.",
-    )
-    oauth_client_secret = serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        max_length=4000,
-        trim_whitespace=False,
-        help_text="OAuth2 client secret (auth=xoauth2); stored encrypted and never returned.",
-    )
+    secret = _write_only_secret("Password, or the OAuth2 refresh token (auth=xoauth2)")
+    oauth_client_secret = _write_only_secret("OAuth2 client secret (auth=xoauth2)")
     has_secret = serializers.SerializerMethodField()
     folders = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=50
