@@ -41,8 +41,8 @@ def fill_participants():
             """
             INSERT INTO activities_participant (activity_id, email, name, role, title, phone,
                 country, domain, is_internal, matched_kind, match_rule, match_reason, response)
-            SELECT id, 'p' || external_id || '@d' || (id %% 1000) || '.com', '', 'to', '', '',
-                '', 'd' || (id %% 1000) || '.com', false, '', 'no_account_for_domain', '', ''
+            SELECT id, 'p' || external_id || '@d' || (id % 1000) || '.com', '', 'to', '', '',
+                '', 'd' || (id % 1000) || '.com', false, '', 'no_account_for_domain', '', ''
             FROM activities_activity WHERE source = 'fill'
             """
         )
