@@ -36,7 +36,7 @@ ACTIVITY_COLUMNS = (
 )  # fmt: skip
 PARTICIPANT_COLUMNS = (
     "activity_id", "email", "name", "role", "title", "phone", "country", "domain",
-    "is_internal", "matched_kind", "match_rule", "match_reason",
+    "is_internal", "matched_kind", "match_rule", "match_reason", "response",
 )  # fmt: skip
 
 
@@ -65,7 +65,7 @@ def rows_for(items, owner_id, ids):
         for p in item["participants"]:
             participants.append(
                 (pk, p["email"], p.get("name", ""), "to", p.get("title", ""), "", "",
-                 p["email"].rsplit("@", 1)[1], False, "", "no_account_for_domain", "")
+                 p["email"].rsplit("@", 1)[1], False, "", "no_account_for_domain", "", "")
             )  # fmt: skip
     return activities, participants
 
