@@ -54,6 +54,7 @@ def pages_for(role, matched, unmatched):
         "/admin/",
         "/admin/classification/classificationrule/",
         "/admin/classification/classificationrule/add/",
+        "/admin/classification/classificationrule/?try_title=VP+of+Marketing+Operations",
         "/admin/activities/activity/",
         f"/admin/activities/activity/{unmatched.pk}/match/",
         why,
