@@ -8,8 +8,15 @@ from tests.factories import SalesforceUserFactory, UserFactory
 # Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
 pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
 
-# Real servers (Dovecot, Radicale) as session-scoped fixtures; see tests/servers/.
-pytest_plugins = ["tests.servers.dovecot", "tests.servers.radicale"]
+
+@pytest.fixture(autouse=True)
+def _transactional_tests_restore_migrated_rows(request):
+    """Every transactional test uses serialized_rollback. Its flush drops the rows the migrations
+    create (role groups, Global Settings, the default profile); mixed with tests that do not restore
+    them, a test would find them or not depending on which test its worker ran before."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+        pytest.fail("use @pytest.mark.django_db(transaction=True, serialized_rollback=True)")
 
 
 @pytest.fixture

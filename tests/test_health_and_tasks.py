@@ -86,7 +86,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
 
 @pytest.mark.real_broker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_task_enqueued_through_the_real_broker_runs_and_its_result_is_read_back(settings):
     from django_q.conf import Conf
     from django_q.tasks import async_task, result

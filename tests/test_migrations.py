@@ -19,7 +19,10 @@ from django.db.migrations.executor import MigrationExecutor
 # Its own xdist group: it drops and re-creates crmbridge's tables, which no test may share. It
 # ends with the database at the latest migrations; the flush after it runs post_migrate, which
 # gives the role groups their permissions again.
-pytestmark = [pytest.mark.xdist_group("migrations"), pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.xdist_group("migrations"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 # The leaf migration of every app on main at commit 87336c2.
 START = [

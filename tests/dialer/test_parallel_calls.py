@@ -12,7 +12,7 @@ from django_q.conf import Conf
 from integrations.dialer import services
 from integrations.dialer.models import Action, CallRun
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 PERSON = {
     "first_name": "Grace",

@@ -18,7 +18,7 @@ from integrations.outbox.models import OutboxItem
 from integrations.salesforce import get_client
 from integrations.sync.services import sync_run_execute
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def key_pair():

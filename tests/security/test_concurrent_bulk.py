@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIENTS, CALLS_PER_CLIENT, BATCH, POOL = 8, 3, 40, 120
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         os.environ.get("DATABASE_URL", "").split(":")[0] not in ("postgres", "postgresql"),
         reason="row-lock deadlocks need PostgreSQL: set DATABASE_URL=postgres://... (CI does)",

@@ -27,7 +27,7 @@ print("holding", flush=True)
 sys.stdin.read()  # hold it until killed
 """
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _database_url():

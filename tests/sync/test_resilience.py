@@ -117,7 +117,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(sf_org, sf_client)
     assert sf_org.count("Account") == 3 and sf_org.count("Contact") == 300
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_pushers_at_once_never_send_the_same_row(sf_org, sf_client):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
