@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from crmbridge.api import IsAnyRole
 from crmbridge.roles import ADMIN, REP, has_role
 
-from . import cleaning, services
+from . import services
+from .contract import MAX_BODY_CHARS, MAX_PARTICIPANTS, ActivityInSerializer, BulkInSerializer
 from .models import Activity, Participant
 from .selectors import activities_visible_to
 
@@ -62,8 +63,8 @@ class ActivityFilterSerializer(serializers.Serializer):
 
 LIMITS = (
     f"Limits (each over-limit item is rejected with a 400 naming the field): at most "
-    f"{cleaning.MAX_PARTICIPANTS} participants per activity, a body of at most "
-    f"{cleaning.MAX_BODY_CHARS} characters, {services.MAX_BULK} activities per bulk call; a "
+    f"{MAX_PARTICIPANTS} participants per activity, a body of at most "
+    f"{MAX_BODY_CHARS} characters, {services.MAX_BULK} activities per bulk call; a "
     f"request body over {settings.MAX_REQUEST_BYTES} bytes is a 400 before it is read."
 )
 
@@ -133,36 +134,6 @@ class ActivitySerializer(serializers.ModelSerializer):
             "reason": obj.match_reason,
             "edited": obj.match_edited,
         }
-
-
-class ParticipantInSerializer(serializers.Serializer):
-    email = serializers.CharField()
-    name = serializers.CharField(required=False)
-    role = serializers.ChoiceField(choices=Participant.Role.choices, required=False)
-    title = serializers.CharField(required=False)
-    phone = serializers.CharField(required=False)
-    country = serializers.CharField(required=False)
-    response = serializers.ChoiceField(
-        choices=Participant.Response.choices, required=False, help_text="A meeting's answer."
-    )
-
-
-class ActivityInSerializer(serializers.Serializer):
-    """The shape of an incoming activity (validated by activities.cleaning.activity_clean)."""
-
-    external_id = serializers.CharField()
-    source = serializers.CharField(required=False, default="api")
-    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
-    occurred_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(required=False, help_text="A meeting's end.")
-    owner = serializers.EmailField(help_text="The rep's e-mail.")
-    subject = serializers.CharField(required=False)
-    body = serializers.CharField(required=False)
-    participants = ParticipantInSerializer(many=True)
-
-
-class BulkInSerializer(serializers.Serializer):
-    activities = ActivityInSerializer(many=True)
 
 
 class BulkItemResultSerializer(serializers.Serializer):

@@ -19,8 +19,8 @@ from crmbridge.roles import ADMIN, has_role
 from crmbridge.transactions import atomic_with_retry
 
 from . import matching
-from .cleaning import ItemInvalid, activity_clean
 from .contacts import contacts_process
+from .contract import activities_validate
 from .models import Activity, Participant
 
 MAX_BULK = 1000
@@ -199,11 +199,11 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
     items = list(items)
     results: list[IngestResult | None] = [None] * len(items)
     cleaned = []
-    for index, raw in enumerate(items):
-        try:
-            cleaned.append((index, activity_clean(raw, default_source=default_source)))
-        except ItemInvalid as exc:
-            results[index] = IngestResult(REJECTED, errors=exc.errors)
+    for index, item in enumerate(activities_validate(items, default_source=default_source)):
+        if isinstance(item, dict):
+            results[index] = IngestResult(REJECTED, errors=item)
+        else:
+            cleaned.append((index, item))
     if not cleaned:
         return results
 

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 from email_validator import EmailNotValidError
 
-from activities.cleaning import normalise_email
+from activities.addresses import normalise_email
 from activities.names import name_from_display, parse_signature, split_body
 
 from .events import Meeting, meetings_from_ics

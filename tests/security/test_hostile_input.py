@@ -143,21 +143,9 @@ NUL_REQUESTS = {
     "preview-title": ("/api/v1/classification/preview/", lambda o, a: {"titles": [NUL]}),
     "dialer-project": ("/api/v1/dialer/projects/", lambda o, a: {"name": NUL}),
 }
-NUL_KNOWN: dict = {
-    # Found by this suite; strict xfail flips when fixed. (The activity text entries were fixed
-    # in activities/services.py activity_clean.)
-}
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(k, marks=[pytest.mark.xfail(strict=True, reason=NUL_KNOWN[k])], id=k)
-        if k in NUL_KNOWN
-        else pytest.param(k, id=k)
-        for k in NUL_REQUESTS
-    ],
-)
+@pytest.mark.parametrize("case", list(NUL_REQUESTS))
 def test_nul_bytes_in_json_are_refused_never_stored_never_a_500(api_as, admin_member, case):
     account = AccountFactory(name="Prospect", sf_id="001000000000001AAA")
     path, build = NUL_REQUESTS[case]

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.test import override_settings
 
-from activities.cleaning import MAX_BODY_CHARS, MAX_PARTICIPANTS
+from activities.contract import MAX_BODY_CHARS, MAX_PARTICIPANTS
 from activities.models import Activity
 from crmbridge.roles import ADMIN
 
