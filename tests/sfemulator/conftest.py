@@ -10,6 +10,7 @@ from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.login import soap_login
 
 import sfemulator
+from tests.sfemulator.oauth_flow import CALLBACK
 
 LOGIN_BODY = (
     '<?xml version="1.0" encoding="utf-8" ?>'
@@ -84,3 +85,10 @@ def way(request, org):
     finally:
         session.close()
         server.stop()
+
+
+@pytest.fixture
+def app(org):
+    return org.create_connected_app(
+        "crmbridge", callback_urls=[CALLBACK], run_as=org.username, scopes=["api", "refresh_token"]
+    )
