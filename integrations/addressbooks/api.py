@@ -41,6 +41,7 @@ class AddressBookSerializer(serializers.ModelSerializer):
         slug_field="username",
         queryset=get_user_model().objects.filter(is_active=True),
         required=False,
+        allow_null=True,
         help_text="The rep (username). Only an Admin may give another user; default: you.",
     )
     secret = serializers.CharField(
@@ -54,6 +55,9 @@ class AddressBookSerializer(serializers.ModelSerializer):
         help_text="Salesforce Ids of the Accounts shown when `view` is `accounts`.",
     )
     has_secret = serializers.SerializerMethodField()
+    collection_url = serializers.CharField(
+        read_only=True, help_text="The address book's own URL, once found (empty before)."
+    )
 
     class Meta:
         model = AddressBook
@@ -79,6 +83,7 @@ class AddressBookSerializer(serializers.ModelSerializer):
 
     def validate_owner(self, owner):
         user = self.context["request"].user
+        owner = owner or user  # left blank: the caller's own
         if owner != user and not has_role(user, ADMIN):
             raise serializers.ValidationError("You may only keep your own address book.")
         return owner

@@ -47,6 +47,16 @@ def test_a_rep_keeps_their_own_address_book_and_never_sees_anothers(api_as, rep_
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("form", ["json", "multipart"])
+def test_an_owner_left_blank_is_the_caller(api_as, rep_user, form):
+    made = api_as(rep_user).post("/api/v1/address-books/", new_book(owner=""), format=form)
+
+    assert made.status_code == 201, made.json()
+    assert made.json()["owner"] == rep_user.username
+    assert AddressBook.objects.get(pk=made.json()["id"]).owner == rep_user
+
+
+@pytest.mark.django_db
 def test_an_admin_manages_any_reps_address_book(api_as, admin_member, rep_user, rita_book):
     client = api_as(admin_member)
 

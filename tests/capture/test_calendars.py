@@ -1,6 +1,10 @@
 """Capture from CalDAV and ICS feeds on a real server (Radicale, started by tests/servers)."""
 
 import datetime as dt
+import functools
+import os
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import caldav
 import pytest
@@ -67,18 +71,20 @@ def series(first, *, cancelled_weeks=(), moved_week=None):
     return mail.calendar(*parts)
 
 
-def single(start, *, uid="demo@acme.com", summary="Product demo", private=False):
-    return mail.calendar(
-        mail.event(
-            uid=uid,
-            start=start,
-            minutes=90,
-            summary=summary,
-            organizer="juergen.weber@acme.com",
-            attendees=[(mail.REP, "ACCEPTED")],
-            extra="CLASS:PRIVATE" if private else "",
-        )
+def demo(start, *, uid="demo@acme.com", summary="Product demo", private=False):
+    return mail.event(
+        uid=uid,
+        start=start,
+        minutes=90,
+        summary=summary,
+        organizer="juergen.weber@acme.com",
+        attendees=[(mail.REP, "ACCEPTED")],
+        extra="CLASS:PRIVATE" if private else "",
     )
+
+
+def single(start, **kwargs):
+    return mail.calendar(demo(start, **kwargs))
 
 
 @pytest.fixture
@@ -174,4 +180,48 @@ def test_an_ics_feed_is_read_again_only_when_it_changed(
     assert (second.seen, second.captured) == (0, 0)  # 304 Not Modified on the ETag
     work_calendar.save_event(single(first_monday + dt.timedelta(days=3), uid="two@acme.com"))
     third = run(source)
+    assert (third.seen, third.captured, third.already_present) == (1, 1, 1)
+
+
+@pytest.fixture
+def plain_feed_server(tmp_path):
+    """A web server that, like many that publish a feed as a file, sends Last-Modified and answers
+    If-Modified-Since with 304, but sends no ETag (the standard library's file server)."""
+    statuses = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def send_response(self, code, message=None):
+            statuses.append(code)
+            super().send_response(code, message)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(tmp_path))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/feed.ics", tmp_path / "feed.ics", statuses
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_feed_with_only_last_modified_is_read_again_only_when_it_changed(
+    org, rep_user, first_monday, plain_feed_server
+):
+    url, path, statuses = plain_feed_server
+    path.write_text(single(first_monday + dt.timedelta(days=1)))
+    source = CaptureSource.objects.create(kind=CaptureSource.Kind.ICS_URL, owner=rep_user, url=url)
+
+    first, second = run(source), run(source)
+
+    assert (first.seen, first.captured) == (1, 1)
+    assert (second.seen, second.captured) == (0, 0)
+    assert statuses == [200, 304]  # the second run asked If-Modified-Since and read nothing
+    again, new = first_monday + dt.timedelta(days=1), first_monday + dt.timedelta(days=3)
+    path.write_text(mail.calendar(demo(again), demo(new, uid="two@acme.com")))
+    later = path.stat().st_mtime + 5  # HTTP dates have whole seconds
+    os.utime(path, (later, later))
+    third = run(source)
+    assert statuses[-1] == 200
     assert (third.seen, third.captured, third.already_present) == (1, 1, 1)
