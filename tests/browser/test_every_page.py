@@ -47,6 +47,7 @@ def pages_for(role, matched, unmatched):
         f"/admin/activities/activity/{unmatched.pk}/match/",
         f"/admin/activities/activity/{matched.pk}/match/",
         f"/admin/activities/activity/{unmatched.pk}/edit-match/",
+        f"/admin/activities/activity/{matched.pk}/edit-match/",  # its Account offered first
         why,
         "/admin/activities/contactdecision/",
     ]
