@@ -242,7 +242,7 @@ def unmatched_attention(request):
         return []
     query = activities_visible_to(user=user)
     base = reverse("admin:activities_activity_changelist")
-    mine = "your" if not has_role(user, ADMIN) else "all"
+    mine = "your" if not has_role(user, ADMIN) else "the"
     items = []
     for status, title, level in [
         (Activity.MatchStatus.AMBIGUOUS, "activities match several Accounts", "warning"),
