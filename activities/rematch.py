@@ -10,6 +10,7 @@ from django_q.tasks import async_task
 
 from accounts.domain_services import account_domain_add
 from accounts.models import Account
+from crmbridge.people import display_name
 from crmbridge.roles import ADMIN, has_role
 
 from . import matching
@@ -156,7 +157,7 @@ def activity_match_edit(
     )
     activity.match_edited = True
     activity.match_reason_code = "edited"
-    who = user.get_full_name() or user.get_username()
+    who = display_name(user)
     activity.match_reason = (
         f"Set by {who} with Edit match on {timezone.now():%Y-%m-%d %H:%M} UTC"
         + (f": {account.name}." if account is not None else ": no Account.")

@@ -17,8 +17,9 @@ DEMO_CALLBACK_URL = "http://127.0.0.1:8000/admin/salesforce/connection/callback/
 DEMO_USERS = [
     ("Ada Admin", "admin@crmbridge.example"),
     ("Cora Success", "csm@crmbridge.example"),
-    ("Rex Rep", "rep@crmbridge.example"),
-    ("Rita Rep", "rep2@crmbridge.example"),
+    # The same names as the demo's crmbridge users (crmbridge.demo): one name per person.
+    ("Rex Seller", "rep@crmbridge.example"),
+    ("Rita Closer", "rep2@crmbridge.example"),
 ]
 _FIRST = [
     "Ana",
