@@ -89,16 +89,16 @@ class AccountDomainInline(admin.TabularInline):
 
 
 def account_details(account) -> str:
-    """What tells an Account from others of the same name: its domains and its owner (the
-    Account's `domains` prefetched, its owner joined)."""
+    """What tells an Account from others of the same name: its domains, its owner and its
+    city (the Account's `domains` prefetched, its owner joined)."""
     domains = ", ".join(d.domain for d in account.domains.all()) or "no domain"
     owner = f"owner {account.owner}" if account.owner_id else "no owner"
-    return f"{domains} · {owner}"
+    return " · ".join(part for part in (domains, owner, account.city) if part)
 
 
 @admin.register(Account)
 class AccountAdmin(MirrorAdmin):
-    list_display = ["name", "sf_id", "website", "owner", "domain_list", "feed_link"]
+    list_display = ["name", "sf_id", "website", "city", "owner", "domain_list", "feed_link"]
     list_select_related = ["owner"]
     search_fields = ["name", "=sf_id", "=domains__domain"]
     inlines = [AccountDomainInline]

@@ -116,6 +116,8 @@ _SUFFIX = [
     "Foods",
 ]
 _TLDS = ["com", "io", "co.uk", "de", "fr", "net", "com.au"]
+# By the Account's number, not drawn: the seeded org stays what it was for a given seed.
+_CITIES = ["Berlin", "London", "Lyon", "Austin", "Sydney", "Toronto", "Madrid", "Osaka", "Prague"]
 TITLES = [
     "Chief Information Officer",
     "VP of Engineering",
@@ -261,6 +263,7 @@ def seed_demo(
             {
                 "Name": name,
                 "Website": website,
+                "BillingCity": _CITIES[i % len(_CITIES)],
                 "OwnerId": owner,
                 "Alternate_Domains__c": "\n".join(alt) or None,
             },

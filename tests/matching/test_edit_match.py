@@ -1,10 +1,16 @@
 """Edit match: the Accounts named for the activity come first, each with what tells it apart;
 the Opportunity list follows the chosen Account; a mismatched pair is a form error."""
 
+import sqlite3
+
 import pytest
 
+import sfemulator
+from accounts.models import Account
 from activities.models import Activity, MatchEdit
 from activities.services import activity_ingest_many
+from integrations.salesforce import SalesforceClient, install_client
+from integrations.sync.services import sync_run_execute
 from tests.factories import AccountFactory, OpportunityFactory, SalesforceUserFactory, activity_item
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +30,9 @@ def two_pieds(org_settings, rep_sf):
     """Two Accounts named Pied Logistics on one domain, told apart by domains and owner."""
     sam = SalesforceUserFactory(name="Sam Seller")
     tia = SalesforceUserFactory(name="Tia Trader")
-    us = AccountFactory(name="Pied Logistics", website="piedlogistics.com", owner=sam)
+    us = AccountFactory(
+        name="Pied Logistics", website="piedlogistics.com", owner=sam, city="Berlin"
+    )
     eu = AccountFactory(
         name="Pied Logistics",
         website="piedlogistics.com",
@@ -48,7 +56,7 @@ def test_the_accounts_named_in_the_reason_come_first_told_apart(client, rep_user
 
     page = client.get(f"{FEED}{activity.pk}/edit-match/").content.decode()
 
-    first = page.index("Pied Logistics — piedlogistics.com · owner Sam Seller")
+    first = page.index("Pied Logistics — piedlogistics.com · owner Sam Seller · Berlin")
     second = page.index("Pied Logistics — piedlogistics.com, pied-eu.com · owner Tia Trader")
     assert first < page.index('name="account"') and second < page.index('name="account"')
     assert "Pied Analytics" not in page  # not named for this activity
@@ -61,7 +69,7 @@ def test_an_account_search_says_which_of_the_same_name_each_is(client, rep_user,
 
     assert sorted(found) == [
         "Pied Analytics — piedanalytics.com · no owner",
-        "Pied Logistics — piedlogistics.com · owner Sam Seller",
+        "Pied Logistics — piedlogistics.com · owner Sam Seller · Berlin",
         "Pied Logistics — piedlogistics.com, pied-eu.com · owner Tia Trader",
     ]
 
@@ -134,3 +142,17 @@ def test_a_forged_suggestion_outside_the_named_accounts_is_refused(client, rep_u
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not MatchEdit.objects.exists()
+
+
+def test_the_city_comes_from_salesforce_even_into_an_older_org_file(tmp_path, sf_client):
+    path = tmp_path / "org.sqlite3"
+    sfemulator.Org(str(path)).conn.close()
+    with sqlite3.connect(path) as old:  # a file written before BillingCity was declared
+        old.execute('ALTER TABLE "Account" DROP COLUMN "BillingCity"')
+    org = sfemulator.Org(str(path))
+    org.insert("Account", {"Name": "Pied Logistics", "BillingCity": "Lyon"})
+    install_client(SalesforceClient.for_emulator(org, base_delay=0))
+
+    assert sync_run_execute(kind="full", trigger="command").state == "succeeded"
+
+    assert Account.objects.get(name="Pied Logistics").city == "Lyon"
