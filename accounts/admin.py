@@ -88,15 +88,27 @@ class AccountDomainInline(admin.TabularInline):
     verbose_name_plural = "domains (Website, alternate domains, and any added here)"
 
 
+def account_details(account) -> str:
+    """What tells an Account from others of the same name: its domains, its owner and its
+    city (the Account's `domains` prefetched, its owner joined)."""
+    domains = ", ".join(d.domain for d in account.domains.all()) or "no domain"
+    owner = f"owner {account.owner}" if account.owner_id else "no owner"
+    return " · ".join(part for part in (domains, owner, account.city) if part)
+
+
 @admin.register(Account)
 class AccountAdmin(MirrorAdmin):
-    list_display = ["name", "sf_id", "website", "owner", "domain_list", "feed_link"]
+    list_display = ["name", "sf_id", "website", "city", "owner", "domain_list", "feed_link"]
     list_select_related = ["owner"]
     search_fields = ["name", "=sf_id", "=domains__domain"]
     inlines = [AccountDomainInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("domains")
+        return super().get_queryset(request).select_related("owner").prefetch_related("domains")
+
+    def autocomplete_label(self, obj):
+        """Autocomplete results (Edit match) say which "Pied Logistics" each one is."""
+        return f"{obj.name} — {account_details(obj)}"
 
     @admin.display(description="domains")
     def domain_list(self, obj):
@@ -215,6 +227,15 @@ class OpportunityAdmin(MirrorAdmin):
     list_select_related = ["account", "owner"]
     search_fields = ["name", "=sf_id", "account__name"]
     list_filter = ["is_closed"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account")
+
+    def autocomplete_label(self, obj):
+        state = "closed" if obj.is_closed else "open"
+        stage = f", {obj.stage_name}" if obj.stage_name else ""
+        closes = f", closes {obj.close_date:%Y-%m-%d}" if obj.close_date else ""
+        return f"{obj.name} ({state}{stage}{closes})"
 
 
 class OrphanChangeList(ChangeList):

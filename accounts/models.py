@@ -63,6 +63,7 @@ class SalesforceUser(MirrorRecord):
 class Account(MirrorRecord):
     name = models.CharField(max_length=255, db_index=True)
     website = models.CharField(max_length=255, blank=True)
+    city = models.CharField("billing city", max_length=40, blank=True)
     alternate_domains = models.TextField(
         blank=True,
         help_text="Alternate_Domains__c as Salesforce has it (comma or space separated).",

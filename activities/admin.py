@@ -2,14 +2,11 @@
 Match details, Edit match, export); Admins and CSMs see all. Fast at millions of rows: no
 COUNT(*) of the whole table, related rows joined, participant search through EXISTS."""
 
-from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models.functions import Lower
 from django.http import Http404
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -18,14 +15,12 @@ from import_export import fields, resources
 from import_export.admin import ExportMixin
 
 from accounts.admin import AccountAdmin, OpportunityAdmin
-from accounts.domains import is_personal_domain
 from accounts.models import Account, Opportunity
 from crmbridge import attention
-from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, REP, has_role
 
-from . import rematch
 from .admin_base import FeedRecordAdmin
+from .admin_edit_match import edit_match_view, opportunities_for_edit_match
 from .engagement import ExecutiveEngagedMixin, executive_engagement_view
 from .models import Activity, MatchEdit, Participant
 from .selectors import activities_visible_to
@@ -101,44 +96,6 @@ class ParticipantInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class EditMatchForm(forms.Form):
-    account = forms.ModelChoiceField(
-        queryset=Account.objects.filter(is_deleted=False),
-        required=False,
-        help_text="Search by name, Salesforce Id or domain. Empty: no Account.",
-    )
-    opportunity = forms.ModelChoiceField(
-        queryset=Opportunity.objects.filter(is_deleted=False),
-        required=False,
-        help_text="Optional; must belong to the chosen Account.",
-    )
-    add_domain = forms.ChoiceField(
-        required=False,
-        label="Also add this domain to the Account",
-        help_text="Future activity from this domain then matches the Account (Admins only).",
-    )
-
-    def __init__(self, *args, admin_site, domain_choices, may_add_domain, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("account", "opportunity"):
-            field = self.fields[name]
-            field.widget = AutocompleteSelect(Activity._meta.get_field(name), admin_site)
-            field.widget.choices = field.choices
-        if may_add_domain and domain_choices:
-            self.fields["add_domain"].choices = [("", "— no —")] + [(d, d) for d in domain_choices]
-        else:
-            del self.fields["add_domain"]
-
-    def clean(self):
-        data = super().clean()
-        account, opportunity = data.get("account"), data.get("opportunity")
-        if opportunity is not None and (account is None or opportunity.account_id != account.pk):
-            self.add_error("opportunity", "Choose an Opportunity of the chosen Account.")
-        if data.get("add_domain") and account is None:
-            self.add_error("add_domain", "Choose an Account to add the domain to.")
-        return data
 
 
 @admin.register(Activity)
@@ -274,63 +231,8 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/activities/activity/match_details.html", context)
 
-    def _domain_choices(self, activity):
-        settings = GlobalSettings.load()
-        found = []
-        for p in activity.participants.filter(is_internal=False).order_by("pk"):
-            if (
-                p.domain
-                and p.domain not in found
-                and not is_personal_domain(p.domain, extra=settings.extra_personal_domains)
-            ):
-                found.append(p.domain)
-        return found
-
     def edit_match_view(self, request, object_id):
-        activity = self._visible_activity(request, object_id)
-        if not self.has_change_permission(request, activity):
-            raise PermissionDenied
-        may_add_domain = has_role(request.user, ADMIN)
-        form_kwargs = {
-            "admin_site": self.admin_site,
-            "domain_choices": self._domain_choices(activity),
-            "may_add_domain": may_add_domain,
-        }
-        if request.method == "POST":
-            form = EditMatchForm(request.POST, **form_kwargs)
-            if form.is_valid():
-                try:
-                    edit = rematch.activity_match_edit(
-                        activity=activity,
-                        account=form.cleaned_data["account"],
-                        opportunity=form.cleaned_data["opportunity"],
-                        user=request.user,
-                        add_domain=form.cleaned_data.get("add_domain") or "",
-                    )
-                except ValidationError as exc:
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    self.log_change(request, activity, f"Edit match: {edit.after}")
-                    note = "Match saved."
-                    if edit.added_domain:
-                        note += f" Added {edit.added_domain} to the Account."
-                    self.message_user(request, note, messages.SUCCESS)
-                    return redirect("admin:activities_activity_match", activity.pk)
-        else:
-            form = EditMatchForm(
-                initial={"account": activity.account, "opportunity": activity.opportunity},
-                **form_kwargs,
-            )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Edit match: {activity}",
-            "opts": self.opts,
-            "activity": activity,
-            "form": form,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/activities/activity/edit_match.html", context)
+        return edit_match_view(self, request, self._visible_activity(request, object_id))
 
 
 @attention.register
@@ -340,7 +242,7 @@ def unmatched_attention(request):
         return []
     query = activities_visible_to(user=user)
     base = reverse("admin:activities_activity_changelist")
-    mine = "your" if not has_role(user, ADMIN) else "all"
+    mine = "your" if not has_role(user, ADMIN) else "the"
     items = []
     for status, title, level in [
         (Activity.MatchStatus.AMBIGUOUS, "activities match several Accounts", "warning"),
@@ -387,3 +289,7 @@ class AccountWithEngagementAdmin(ExecutiveEngagedMixin, AccountAdmin):
 @admin.register(Opportunity)
 class OpportunityWithEngagementAdmin(ExecutiveEngagedMixin, OpportunityAdmin):
     engagement_of = "opportunity"
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset = opportunities_for_edit_match(request, queryset)
+        return super().get_search_results(request, queryset, search_term)

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from accounts.domain_services import account_domain_add
+from accounts.models import Account
+from crmbridge.people import display_name
 from crmbridge.roles import ADMIN, has_role
 
 from . import matching
@@ -89,6 +91,28 @@ def activities_rematch_for_domains(*, domains, days=REMATCH_DAYS, chunk=500) -> 
     return changed
 
 
+def activity_match_candidates(*, activity) -> list:
+    """The Accounts Edit match offers first: those matching names for the activity today (the
+    Accounts sharing an ambiguous domain, those participants point at), then its current one.
+    Each with its owner and domains, to tell same-named Accounts apart."""
+    parts = list(activity.participants.order_by("pk").values_list("email", flat=True))
+    outcome = matching.match_activity(
+        emails=parts,
+        owner_sf_user_id=activity.owner_sf_user_id,
+        ctx=match_context_for(emails=set(parts)),
+    )
+    ids = []
+    for found in outcome.participants:
+        for account in [*found.candidates, found.account]:
+            if account is not None and account.pk not in ids:
+                ids.append(account.pk)
+    if activity.account_id and activity.account_id not in ids:
+        ids.append(activity.account_id)
+    rows = Account.objects.filter(pk__in=ids, is_deleted=False).select_related("owner")
+    by_pk = {a.pk: a for a in rows.prefetch_related("domains")}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
 def match_snapshot(activity) -> dict:
     """What an activity's match is, as recorded in a MatchEdit."""
     return {
@@ -133,7 +157,7 @@ def activity_match_edit(
     )
     activity.match_edited = True
     activity.match_reason_code = "edited"
-    who = user.get_full_name() or user.get_username()
+    who = display_name(user)
     activity.match_reason = (
         f"Set by {who} with Edit match on {timezone.now():%Y-%m-%d %H:%M} UTC"
         + (f": {account.name}." if account is not None else ": no Account.")

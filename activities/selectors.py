@@ -32,20 +32,22 @@ def activity_rows_visible_to(*, user, query):
 
 @charts.register(position=10)
 def activities_per_day_chart(*, days, since) -> charts.Chart:
+    """Per match status, named as the home page names them (so the totals agree)."""
+    status = Activity.MatchStatus
+    shown = [
+        (status.MATCHED, "matched"),
+        (status.UNMATCHED, "matched no Account"),
+        (status.AMBIGUOUS, "match several Accounts"),
+        (status.INTERNAL, "internal only"),
+    ]
     rows = (
         Activity.objects.filter(created_at__gte=since)
         .annotate(day=TruncDate("created_at"))
         .values("day")
-        .annotate(
-            matched=Count("id", filter=Q(match_status=Activity.MatchStatus.MATCHED)),
-            unmatched=Count("id", filter=~Q(match_status=Activity.MatchStatus.MATCHED)),
-        )
+        .annotate(**{value.value: Count("id", filter=Q(match_status=value)) for value, _ in shown})
     )
     per_day = {r["day"]: r for r in rows}
     return charts.Chart(
         "Activities per day",
-        [
-            ("matched", [per_day.get(d, {}).get("matched", 0) for d in days]),
-            ("unmatched", [per_day.get(d, {}).get("unmatched", 0) for d in days]),
-        ],
+        [(label, [per_day.get(d, {}).get(value.value, 0) for d in days]) for value, label in shown],
     )

@@ -8,7 +8,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from import_export.admin import ImportExportModelAdmin
 
@@ -19,6 +19,7 @@ from integrations.salesforce import SalesforceError
 
 from . import selectors, services
 from .models import (
+    VALUE_MAX_LENGTH,
     ClassificationRule,
     ClassificationSettings,
     ClassificationValue,
@@ -26,32 +27,81 @@ from .models import (
     ReclassificationRun,
 )
 from .resources import ClassificationRuleResource
+from .words import suggested_keyword
 
-
-class ValueInput(forms.TextInput):
-    """A text input suggesting the known values (the org's picklists and CSM-added ones)."""
-
-    def __init__(self, attrs=None):
-        super().__init__({**(attrs or {}), "list": "classification-values", "size": 40})
-
-    def render(self, name, value, attrs=None, renderer=None):
-        known = ClassificationValue.objects.order_by("value").values_list("value", flat=True)
-        options = format_html_join("", '<option value="{}">', ((v,) for v in known.distinct()))
-        return format_html(
-            '{}<datalist id="classification-values">{}</datalist>',
-            super().render(name, value, attrs, renderer),
-            options,
-        )
+NEW_VALUE = "__new__"
 
 
 class ClassificationRuleForm(forms.ModelForm):
+    """The value is chosen from the organisation's values of the rule's dimension; a new one
+    is added only on purpose ("Add a new value…" and its box), so a typo never makes a new
+    department by itself."""
+
+    value = forms.ChoiceField(
+        help_text="One of the organisation's values of the rule's dimension, or “Add a new "
+        "value…” to add one.",
+    )
+    new_value = forms.CharField(
+        required=False,
+        max_length=VALUE_MAX_LENGTH,
+        label="New value",
+        help_text="Only with “Add a new value…”: it joins the organisation's values.",
+    )
+
     class Meta:
         model = ClassificationRule
         fields = ["keyword", "dimension", "value", "priority", "active", "note"]
-        widgets = {"value": ValueInput()}
-        help_texts = {
-            "value": "One of the organisation's values, or a new one (it is added to the list)."
-        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        known = {dim: [] for dim in Dimension.values}
+        for dim, value in ClassificationValue.objects.order_by("value").values_list(
+            "dimension", "value"
+        ):
+            known.setdefault(dim, []).append(value)
+        if self.instance.pk and self.instance.value not in known.get(self.instance.dimension, []):
+            known.setdefault(self.instance.dimension, []).append(self.instance.value)
+        labels = dict(Dimension.choices)
+        self.fields["value"].choices = [
+            ("", "— choose —"),
+            *[(labels.get(dim, dim), [(v, v) for v in values]) for dim, values in known.items()],
+            (NEW_VALUE, "Add a new value…"),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        value, dimension = data.get("value"), data.get("dimension")
+        typed = (data.get("new_value") or "").strip()
+        if not value or not dimension:
+            return data
+        if value == NEW_VALUE:
+            if not typed:
+                self.add_error("new_value", "Type the new value.")
+                return data
+            same = ClassificationValue.objects.filter(dimension=dimension, value__iexact=typed)
+            existing = same.values_list("value", flat=True).first()
+            if existing is not None and existing != typed:
+                self.add_error(
+                    "new_value", f"“{existing}” is already a {dimension} value: choose it above."
+                )
+            data["value"] = typed
+            return data
+        if typed:
+            self.add_error(
+                "new_value", "To add it, choose “Add a new value…” above (or clear this box)."
+            )
+        known = ClassificationValue.objects.filter(dimension=dimension, value=value).exists()
+        kept = self.instance.pk and (self.instance.dimension, self.instance.value) == (
+            dimension,
+            value,
+        )
+        if not known and not kept:
+            self.add_error(
+                "value",
+                f"“{value}” is not a {dimension} value: choose one of the {dimension} values, "
+                "or “Add a new value…”.",
+            )
+        return data
 
 
 def _explanation_rows(explanation):
@@ -100,7 +150,7 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, HistoryAdmin):
     list_select_related = ["updated_by"]
     show_full_result_count = False
     list_per_page = 100
-    fields = ["keyword", "dimension", "value", "priority", "active", "note"]
+    fields = ["keyword", "dimension", "value", "new_value", "priority", "active", "note"]
     readonly_fields = []
     actions = ["activate_rules", "deactivate_rules"]
 
@@ -244,11 +294,13 @@ class ClassificationRuleAdmin(ImportExportModelAdmin, HistoryAdmin):
         add_url = reverse("admin:classification_classificationrule_add")
         can_add = self.has_add_permission(request)
         for row in rows:
-            row["add_url"] = (
-                f"{add_url}?{urlencode({'keyword': row['title'], 'dimension': dimension})}"
-                if can_add
-                else ""
-            )
+            suggested = {
+                "keyword": suggested_keyword(row["title"], dimension),
+                "dimension": dimension,
+                "note": f"From the title “{row['title']}”.",
+            }
+            row["suggested"] = suggested["keyword"]
+            row["add_url"] = f"{add_url}?{urlencode(suggested)}" if can_add else ""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -94,4 +94,95 @@ def phrase_key(keyword: str | None) -> tuple[str, ...]:
     return normalize_words(keyword)
 
 
-__all__ = ["normalize_words", "phrase_key", "words_list"]
+# Words that say how senior someone is, not what they do; and words that join others.
+SENIORITY_WORDS = frozenset(
+    [
+        "chief",
+        "senior",
+        "sr",
+        "junior",
+        "jr",
+        "lead",
+        "head",
+        "director",
+        "dir",
+        "manager",
+        "mgr",
+        "vp",
+        "svp",
+        "evp",
+        "avp",
+        "vice",
+        "president",
+        "principal",
+        "associate",
+        "assistant",
+        "asst",
+        "executive",
+        "exec",
+        "officer",
+        "staff",
+        "intern",
+        "trainee",
+        "deputy",
+        "supervisor",
+        "partner",
+        "founder",
+        "cofounder",
+        "owner",
+        "ceo",
+        "cto",
+        "cfo",
+        "coo",
+        "cmo",
+        "cio",
+        "ciso",
+        "cro",
+        "cpo",
+        "i",
+        "ii",
+        "iii",
+        "iv",
+        "v",
+        "global",
+        "regional",
+        "group",
+    ]
+)
+_JOINING_WORDS = frozenset(
+    ["of", "and", "the", "for", "to", "in", "at", "on", "with", "de", "du", "la", "le"]
+)
+_ORIGINAL_WORD_RE = re.compile(r"[A-Za-z0-9]+")
+
+
+def suggested_keyword(title: str, dimension: str) -> str:
+    """The distinctive words of a title, as a rule's keyword phrase: for a department the words
+    that say what the person does ("Marketing Operations" of "Senior Director of Marketing
+    Operations"), for a seniority the words that say how senior ("Senior Director"). The
+    longest run of such consecutive words, as written; the whole title when there is none (or
+    when it is not plain ASCII, where words are not told apart by letters alone)."""
+    title = (title or "").strip()
+    if not title.isascii():
+        return title
+    tokens = [(m.group(0), m.start(), m.end()) for m in _ORIGINAL_WORD_RE.finditer(title)]
+    runs, run = [], []
+    for word, start, end in tokens:
+        folded = word.lower()
+        is_seniority = folded in SENIORITY_WORDS
+        keep = folded not in _JOINING_WORDS and (
+            is_seniority if dimension == "seniority" else not is_seniority
+        )
+        if keep:
+            run.append((start, end))
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    if not runs:
+        return title
+    best = max(runs, key=len)  # the first of the longest
+    return title[best[0][0] : best[-1][1]]
+
+
+__all__ = ["normalize_words", "phrase_key", "suggested_keyword", "words_list"]

@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.urls import path, reverse
 
 from .attention import items_for
@@ -102,6 +103,15 @@ def _slug(name):
     return "nav-" + "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
 
 
+class LabelledAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete results labelled by the target admin's `autocomplete_label(obj)` when it
+    has one (two Accounts of one name then read differently), else by str(obj)."""
+
+    def serialize_result(self, obj, to_field_name):
+        label = getattr(self.model_admin, "autocomplete_label", str)
+        return {"id": str(getattr(obj, to_field_name)), "text": label(obj)}
+
+
 class CrmbridgeAdminSite(admin.AdminSite):
     site_header = "crmbridge control panel"
     site_title = "crmbridge"
@@ -111,6 +121,9 @@ class CrmbridgeAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "attention_items": items_for(request)}
         return super().index(request, extra_context)
+
+    def autocomplete_view(self, request):
+        return LabelledAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def get_urls(self):
         # The OAuth callback registered in the Salesforce connected app: a short, stable URL.

@@ -1,8 +1,11 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.contrib.auth import get_user_model
 from django.db.models.signals import post_migrate
 
 from integrations.salesforce import set_config_provider
+
+from .people import display_name
 
 
 class CrmbridgeAdminConfig(admin_apps.AdminConfig):
@@ -21,6 +24,10 @@ class CrmbridgeConfig(AppConfig):
         from . import checks  # noqa: F401  (registers system checks)
         from .roles import sync_role_permissions
         from .salesforce_connection import connection_config
+
+        # auth's User is not ours to subclass any more (migrations): its str() is the one
+        # display name, so that every list, link and choice shows the same name.
+        get_user_model().__str__ = display_name
 
         # The client reads the connection the admin stored (the environment winning over it).
         set_config_provider(connection_config)

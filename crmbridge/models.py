@@ -245,9 +245,22 @@ class SalesforceConnection(SingletonModel):
     connected_at = models.DateTimeField(null=True, blank=True)
     reconnect_required = models.BooleanField(default=False)
     problem = models.CharField(max_length=500, blank=True)
+    # What the org last said to any process (a sync runs in a worker, not in the web server):
+    # the connection page and the sync dashboard show it until this process has its own answer.
+    last_answer_at = models.DateTimeField(null=True, blank=True)
+    last_instance_url = models.CharField(max_length=200, blank=True)
+    api_used = models.PositiveIntegerField(null=True, blank=True)
+    api_max = models.PositiveIntegerField(null=True, blank=True)
 
+    HEARD_FIELDS = ("last_answer_at", "last_instance_url", "api_used", "api_max")
     history = HistoricalRecords(
-        excluded_fields=[*SECRET_FIELDS, "instance_url", "problem", "reconnect_required"]
+        excluded_fields=[
+            *SECRET_FIELDS,
+            *HEARD_FIELDS,
+            "instance_url",
+            "problem",
+            "reconnect_required",
+        ]
     )
 
     class Meta:

@@ -140,7 +140,12 @@ class SalesforceConnectionAdmin(SingletonAdminMixin, SimpleHistoryAdmin):
                 f"{obj.instance_url or '-'}"
                 + (f". Last problem: {obj.problem}" if obj.problem else "")
             )
-        return obj.problem or "Not connected by the web server flow."
+        if obj.problem:
+            return obj.problem
+        if connection_config().get("AUTH_FLOW") != AuthFlow.WEB_SERVER:
+            # A server-to-server flow signs in by itself: nothing to connect by hand.
+            return "Signs in by itself (no Connect step); see this server's connection below."
+        return "Not connected yet: Save and connect Salesforce."
 
     @method_decorator(sensitive_post_parameters(*WRITE_ONLY))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

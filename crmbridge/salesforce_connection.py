@@ -104,6 +104,33 @@ def salesforce_tokens_keep(*, access_token: str, instance_url: str, refresh_toke
     SalesforceConnection.objects.filter(pk=SalesforceConnection.SINGLETON_PK).update(**changes)
 
 
+def salesforce_answer_record(*, client) -> None:
+    """Keep what the org last told `client` (its instance, today's API usage) for the pages of
+    every process; nothing when the client has not heard from the org."""
+    if client.api_max is None:
+        return
+    SalesforceConnection.load()
+    SalesforceConnection.objects.filter(pk=SalesforceConnection.SINGLETON_PK).update(
+        last_answer_at=timezone.now(),
+        last_instance_url=(client.instance_url or "")[:200],
+        api_used=client.api_used,
+        api_max=client.api_max,
+    )
+
+
+def salesforce_last_answer() -> dict:
+    """What the org last told any process: {"at", "instance_url", "api_used", "api_max"}, or {}."""
+    row = SalesforceConnection.objects.filter(pk=SalesforceConnection.SINGLETON_PK).first()
+    if row is None or row.last_answer_at is None:
+        return {}
+    return {
+        "at": row.last_answer_at,
+        "instance_url": row.last_instance_url,
+        "api_used": row.api_used,
+        "api_max": row.api_max,
+    }
+
+
 def salesforce_reconnect_required(message: str) -> None:
     log.warning("salesforce: the org refused crmbridge's refresh token; an admin must reconnect")
     SalesforceConnection.load()
@@ -191,6 +218,7 @@ def salesforce_connection_test() -> dict:
     except SalesforceError as exc:
         return {"ok": False, "message": str(exc)}
     result = client.test_connection()
+    salesforce_answer_record(client=client)
     if not result["ok"]:
         SalesforceConnection.objects.filter(pk=SalesforceConnection.SINGLETON_PK).update(
             problem=result["message"][:500]
@@ -204,11 +232,19 @@ def salesforce_connection_describe() -> dict:
         info = get_client().describe_connection()
     except SalesforceError as exc:
         return {"problem": str(exc)}
+    last = salesforce_last_answer()
+    as_of = ""
+    if not info.get("api_max") and last.get("api_max"):
+        # This process has not called the org yet; a sync (in a worker) has.
+        info = {**info, "api_used": last["api_used"], "api_max": last["api_max"]}
+        as_of = f" at {timezone.localtime(last['at']):%Y-%m-%d %H:%M}, the org's last answer"
+    if not info.get("instance_url") and last.get("instance_url"):
+        info = {**info, "instance_url": last["instance_url"]}
     usage = None
     if info.get("api_max"):
         share = round(100 * info["api_used"] / info["api_max"], 1)
-        usage = f"{info['api_used']} of {info['api_max']} daily API calls used ({share}%)"
-    return {**info, "usage": usage}
+        usage = f"{info['api_used']} of {info['api_max']} daily API calls used ({share}%){as_of}"
+    return {**info, "usage": usage, "last_answer_at": last.get("at")}
 
 
 @sensitive_variables()

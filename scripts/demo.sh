@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p var
-$PY scripts/demo_env.py .env  # DEBUG=1 and the emulated org, for every manage.py run here
+$PY scripts/demo_env.py .env  # the demo's settings (DEBUG off) for every manage.py run here
+$PY manage.py collectstatic --noinput -v 0  # whitenoise serves them: DEBUG is off
 $PY manage.py migrate --noinput
 $PY manage.py demo_setup
 $PY manage.py qcluster &

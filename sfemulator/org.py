@@ -97,6 +97,11 @@ class Org(OrgAuth, OrgRecords, OrgQueries, OrgConversion):
                 cols.append(f'"{f.name}" {sql_type}')
             cols.append('"_DeletedDate" TEXT')
             c.execute(f'CREATE TABLE IF NOT EXISTS "{obj.name}" ({", ".join(cols)})')
+            # An org file from before a field was declared gains it (empty), as an org would.
+            have = {row[1] for row in c.execute(f'PRAGMA table_info("{obj.name}")')}
+            for f in obj.fields.values():
+                if f.name not in have:
+                    c.execute(f'ALTER TABLE "{obj.name}" ADD COLUMN "{f.name}" {SQL_TYPES[f.type]}')
             for name in INDEXED:
                 if name in obj.fields:
                     c.execute(

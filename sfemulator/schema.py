@@ -282,6 +282,7 @@ OBJECTS: dict[str, SObject] = {
             [
                 Field("Name", nillable=False, label="Account Name"),
                 Field("Website", "url"),
+                Field("BillingCity", length=40),
                 Field("Alternate_Domains__c", "textarea", length=32768, custom=True),
             ],
         ),

@@ -17,8 +17,9 @@ DEMO_CALLBACK_URL = "http://127.0.0.1:8000/admin/salesforce/connection/callback/
 DEMO_USERS = [
     ("Ada Admin", "admin@crmbridge.example"),
     ("Cora Success", "csm@crmbridge.example"),
-    ("Rex Rep", "rep@crmbridge.example"),
-    ("Rita Rep", "rep2@crmbridge.example"),
+    # The same names as the demo's crmbridge users (crmbridge.demo): one name per person.
+    ("Rex Seller", "rep@crmbridge.example"),
+    ("Rita Closer", "rep2@crmbridge.example"),
 ]
 _FIRST = [
     "Ana",
@@ -115,6 +116,8 @@ _SUFFIX = [
     "Foods",
 ]
 _TLDS = ["com", "io", "co.uk", "de", "fr", "net", "com.au"]
+# By the Account's number, not drawn: the seeded org stays what it was for a given seed.
+_CITIES = ["Berlin", "London", "Lyon", "Austin", "Sydney", "Toronto", "Madrid", "Osaka", "Prague"]
 TITLES = [
     "Chief Information Officer",
     "VP of Engineering",
@@ -260,6 +263,7 @@ def seed_demo(
             {
                 "Name": name,
                 "Website": website,
+                "BillingCity": _CITIES[i % len(_CITIES)],
                 "OwnerId": owner,
                 "Alternate_Domains__c": "\n".join(alt) or None,
             },

@@ -126,7 +126,7 @@ def test_changes_are_kept_with_who_and_what(api_as, client, admin_member):
     assert changed == {"contact_creation_enabled", "required_contact_fields"}
     page = client.get(reverse("admin:crmbridge_globalsettings_history", args=[1]))
     assert page.status_code == 200
-    assert admin_member.username.encode() in page.content
+    assert admin_member.get_full_name().encode() in page.content  # the one display name
 
 
 def settings_form(**changes):

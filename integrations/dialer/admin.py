@@ -20,6 +20,7 @@ from .models import (
     Integration,
     ResultCode,
     SecondaryKey,
+    result_code_normal,
 )
 
 
@@ -43,12 +44,28 @@ def _secret_page(request, admin_obj, secrets, continue_url):
 
 @admin.register(DialerProject)
 class DialerProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "integration_count", "created_at", "secret_rotated_at"]
+    list_display = ["name", "id", "integration_count", "created_at", "secret_rotated_at"]
     search_fields = ["name"]
     fields = ["name", "created_at", "secret_rotated_at"]
     readonly_fields = ["created_at", "secret_rotated_at"]
     actions = ["rotate_secret"]
     show_full_result_count = False
+    change_form_template = "admin/dialer/dialerproject/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """What the dialer needs (webhook URL, project id, how to sign) and the project's
+        integrations, on the project's page."""
+        project = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "webhook_url": request.build_absolute_uri(reverse("api:dialer-call-results")),
+            "project_integrations": (
+                project.integrations.prefetch_related("result_codes").order_by("name")
+                if project is not None
+                else []
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_integrations=Count("integrations"))
@@ -96,7 +113,7 @@ class ResultCodeFormSet(BaseInlineFormSet):
         forms, seen = [], set()
         for form in self.forms:
             data = getattr(form, "cleaned_data", None) or {}
-            code = (data.get("code") or "").strip()
+            code = result_code_normal(data.get("code"))
             if not code or data.get("DELETE"):
                 continue
             if code in seen:
@@ -120,7 +137,10 @@ class ResultCodeInline(admin.TabularInline):
     formset = ResultCodeFormSet
     fields = ["code"]
     extra = 1
-    verbose_name_plural = "result codes (a code triggers at most one integration per project)"
+    verbose_name_plural = (
+        "result codes (a code triggers at most one integration per project; case does not "
+        "matter: kept in capitals)"
+    )
 
 
 class SecondaryKeyInline(admin.TabularInline):
@@ -166,7 +186,8 @@ class IntegrationAdmin(admin.ModelAdmin):
 @admin.register(CallRun)
 class CallRunAdmin(admin.ModelAdmin):
     list_display = [
-        "call_id", "project", "result_code", "integration", "status", "attempts", "received_at",
+        "call_id", "project", "result_code", "integration", "action_label", "status", "attempts",
+        "received_at",
     ]  # fmt: skip
     list_filter = ["status", "project"]
     list_select_related = ["project", "integration"]

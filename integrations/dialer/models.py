@@ -111,9 +111,16 @@ class Integration(models.Model):
         self.email_on_error = ", ".join(dict.fromkeys(clean))
 
 
+def result_code_normal(code) -> str:
+    """Result codes do not depend on case: "cb", "Cb" and "CB" are one code, kept in capitals
+    (dialers show them so), trimmed. Every write and every look-up goes through here."""
+    return str(code or "").strip().upper()
+
+
 class ResultCode(models.Model):
     """A result code that triggers an integration. ``project`` is the integration's project,
-    stored here so the database can enforce one integration per code within a project."""
+    stored here so the database can enforce one integration per code within a project.
+    Stored normalised (result_code_normal): case does not matter."""
 
     project = models.ForeignKey(DialerProject, on_delete=models.CASCADE, related_name="+")
     integration = models.ForeignKey(

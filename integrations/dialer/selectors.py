@@ -5,7 +5,15 @@ from datetime import timedelta
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from .models import CallRun, DialerProject, FieldMapping, Integration, ResultCode, secret_hash
+from .models import (
+    CallRun,
+    DialerProject,
+    FieldMapping,
+    Integration,
+    ResultCode,
+    result_code_normal,
+    secret_hash,
+)
 
 
 def project_for_secret(*, secret: str) -> DialerProject | None:
@@ -19,7 +27,7 @@ def integration_for_code(*, project_id: int, code: str) -> Integration | None:
     """The integration a result code triggers in a project, with its keys and mappings loaded
     (three queries), or None."""
     rc = (
-        ResultCode.objects.filter(project_id=project_id, code=code.strip())
+        ResultCode.objects.filter(project_id=project_id, code=result_code_normal(code))
         .select_related("integration")
         .first()
     )
@@ -37,7 +45,7 @@ def integration_for_code(*, project_id: int, code: str) -> Integration | None:
 
 def result_code_conflicts(*, project_id: int, codes, exclude_integration_id=None) -> dict:
     """{code: integration name} for the codes that another integration of the project has."""
-    codes = [c.strip() for c in codes if c and c.strip()]
+    codes = [result_code_normal(c) for c in codes if result_code_normal(c)]
     if not codes:
         return {}
     taken = ResultCode.objects.filter(project_id=project_id, code__in=codes).select_related(

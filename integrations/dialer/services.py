@@ -35,6 +35,7 @@ from .models import (
     ResultCode,
     SecondaryKey,
     new_secret,
+    result_code_normal,
     secret_hash,
 )
 from .run import RunFailed, Runner, mandatory_gaps, objects_created
@@ -82,7 +83,8 @@ def integration_save(
     integration.full_clean()
     integration.save()
     if result_codes is not None:
-        codes = list(dict.fromkeys(c.strip() for c in result_codes if c and c.strip()))
+        codes = list(dict.fromkeys(result_code_normal(c) for c in result_codes))
+        codes = [c for c in codes if c]
         conflicts = selectors.result_code_conflicts(
             project_id=integration.project_id, codes=codes, exclude_integration_id=integration.pk
         )

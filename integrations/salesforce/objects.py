@@ -46,7 +46,12 @@ USER = SObject(
 ACCOUNT = SObject(
     "Account",
     "accounts.Account",
-    {"Name": "name", "Website": "website", "Alternate_Domains__c": "alternate_domains"},
+    {
+        "Name": "name",
+        "Website": "website",
+        "BillingCity": "city",
+        "Alternate_Domains__c": "alternate_domains",
+    },
     {"OwnerId": ("owner", "User")},
 )
 CONTACT = SObject(

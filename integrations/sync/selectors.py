@@ -11,6 +11,7 @@ from django_q.models import Schedule
 
 from crmbridge import charts
 from crmbridge.models import GlobalSettings
+from crmbridge.salesforce_connection import salesforce_last_answer
 from integrations.outbox.models import OutboxItem
 from integrations.salesforce import get_client
 
@@ -33,11 +34,31 @@ def last_finished_run():
     )  # fmt: skip
 
 
-def next_runs() -> list:
-    rows = Schedule.objects.filter(name__in=[SYNC_SCHEDULE, PUSH_SCHEDULE, SOON_SCHEDULE])
+SCHEDULE_LABELS = {
+    SYNC_SCHEDULE: "Sync",
+    PUSH_SCHEDULE: "Push",
+    SOON_SCHEDULE: "Push of new outbox work",
+}
+
+
+def next_runs(*, now=None) -> list:
+    """The sync's schedules, soonest first; `overdue` when the time has passed and the worker
+    has not run it yet (a time in the past is no "next" run)."""
+    now = now or timezone.now()
+    rows = Schedule.objects.filter(name__in=list(SCHEDULE_LABELS))
     return sorted(
-        ({"name": s.name, "next_run": s.next_run, "minutes": s.minutes} for s in rows),
-        key=lambda r: r["next_run"] or timezone.now(),
+        (
+            {
+                "name": s.name,
+                "label": SCHEDULE_LABELS[s.name],
+                "next_run": s.next_run,
+                "minutes": s.minutes,
+                # A minute's grace: the worker's scheduler looks every 30 seconds.
+                "overdue": s.next_run is not None and s.next_run < now - dt.timedelta(minutes=1),
+            }
+            for s in rows
+        ),
+        key=lambda r: r["next_run"] or now,
     )
 
 
@@ -72,14 +93,20 @@ def api_usage(*, client=None) -> dict:
             client = get_client()
         except Exception:  # noqa: BLE001 - not configured: the page says so
             client = None
+    as_of = None
     if client is not None:
         used, limit = client.api_used, client.api_max
+    if limit is None:
+        # The syncs run in a worker: what the org told it last, until this process asks.
+        last = salesforce_last_answer()
+        used, limit, as_of = last.get("api_used"), last.get("api_max"), last.get("at")
     budget = int(limit * settings.api_budget_percent / 100) if limit else None
     return {
         "used": used,
         "max": limit,
         "budget_percent": settings.api_budget_percent,
         "budget": budget,
+        "as_of": as_of,
         "used_percent_of_budget": round(100 * used / budget, 1) if budget and used is not None
         else None,
     }  # fmt: skip
@@ -159,7 +186,11 @@ def api_calls_chart(*, days, since) -> charts.Chart:
     return charts.Chart("Salesforce API calls per day (sync)", [("API calls", _daily(rows, days))])
 
 
-def bar_chart(*, days, series, width=600, height=140, colors=("#417690", "#c0392b")) -> dict:
+TICK_HALF_WIDTH = 18  # half of "03 Dec" at font-size 10, in chart units
+COLORS = ("#417690", "#c0392b", "#b9770e", "#7f8c8d")
+
+
+def bar_chart(*, days, series, width=600, height=140, colors=COLORS) -> dict:
     """Geometry of a (stacked) bar chart for the SVG template: no JavaScript, no CDN.
     `series` is [(label, values)], stacked bottom-up."""
     n = len(days)
@@ -185,10 +216,16 @@ def bar_chart(*, days, series, width=600, height=140, colors=("#417690", "#c0392
                         "title": f"{day:%d %b}: {values[i]} {label}",
                     }
                 )
+    # A label a week, counted back from today (so two never sit side by side); the last one
+    # ends at its bar and none starts left of the chart, so none is clipped.
     ticks = [
-        {"x": round(i * slot + slot / 2, 1), "label": f"{day:%d %b}"}
+        {
+            "x": round(i * slot + slot / 2, 1),
+            "label": f"{day:%d %b}",
+            "anchor": "end" if i == n - 1 else "middle",
+        }
         for i, day in enumerate(days)
-        if i % 7 == 0 or i == n - 1
+        if (n - 1 - i) % 7 == 0 and i * slot + slot / 2 >= TICK_HALF_WIDTH
     ]
     return {
         "width": width,

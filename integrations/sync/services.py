@@ -22,6 +22,7 @@ from django_q.tasks import async_task
 
 from accounts.services import contact_delete
 from crmbridge.models import GlobalSettings
+from crmbridge.salesforce_connection import salesforce_answer_record
 from integrations.salesforce import BudgetExceeded, LimitExceeded, SalesforceError, get_client
 
 from .models import SyncLock, SyncRun, SyncSettings
@@ -195,6 +196,8 @@ def sync_run_execute(
         state, message = SyncRun.State.FAILED, f"{type(exc).__name__}: {exc}"
     finally:
         runlog.finish(state, message)
+        if runlog.client is not None:
+            salesforce_answer_record(client=runlog.client)
         sync_lock_release(holder=holder)
     return run
 

@@ -55,13 +55,15 @@ def test_a_csm_turns_an_unclassified_title_into_a_rule(open_session):
     assert before == 3
     s.screenshot("queue-before")
 
-    # Create a rule from the title: keyword level, so it covers "Sr. Solutions Engineer" too.
-    page.get_by_role("row", name=re.compile(r"^Solutions Engineer")).get_by_role(
-        "link", name="Create rule from this title"
+    # Create a rule from a title: its distinctive words ("Sr." left out), at keyword level, so
+    # it covers "Solutions Engineer" too. The value is new here: added on purpose.
+    page.get_by_role("row", name=re.compile(r"^Sr\. Solutions Engineer")).get_by_role(
+        "link", name="Create a rule “Solutions Engineer”"
     ).click()
     expect(page.locator("#id_keyword")).to_have_value("Solutions Engineer")
-    page.locator("#id_dimension").select_option("department")
-    page.locator("#id_value").fill("Engineering")
+    expect(page.locator("#id_dimension")).to_have_value("department")
+    page.locator("#id_value").select_option(label="Add a new value…")
+    page.locator("#id_new_value").fill("Engineering")
 
     # Preview the impact before saving: both Solutions Engineer contacts would change.
     page.get_by_role("button", name="Preview impact").click()
@@ -70,7 +72,7 @@ def test_a_csm_turns_an_unclassified_title_into_a_rule(open_session):
     s.screenshot("impact-preview")
     page.get_by_role("link", name="Back to the rule").click()
     expect(page.locator("#id_keyword")).to_have_value("Solutions Engineer")
-    expect(page.locator("#id_value")).to_have_value("Engineering")
+    expect(page.locator("#id_new_value")).to_have_value("Engineering")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist").first).to_contain_text("Solutions Engineer")
 

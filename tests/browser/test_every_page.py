@@ -7,8 +7,9 @@ from axe_playwright_python.sync_playwright import Axe
 
 from classification.models import ClassificationRule
 from crmbridge.roles import ADMIN, CSM, REP
+from integrations.dialer.models import DialerProject
 from tests.browser.conftest import DESKTOP, PHONE, activity_send
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, DialerProjectFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,6 +37,7 @@ def a_small_world():
     ClassificationRule.objects.create(
         keyword="Marketing", dimension="department", value="Marketing"
     )
+    DialerProjectFactory(name="Outbound EMEA")
     return matched, unmatched
 
 
@@ -47,6 +49,7 @@ def pages_for(role, matched, unmatched):
         f"/admin/activities/activity/{unmatched.pk}/match/",
         f"/admin/activities/activity/{matched.pk}/match/",
         f"/admin/activities/activity/{unmatched.pk}/edit-match/",
+        f"/admin/activities/activity/{matched.pk}/edit-match/",  # its Account offered first
         why,
         "/admin/activities/contactdecision/",
     ]
@@ -67,6 +70,8 @@ def pages_for(role, matched, unmatched):
         "/admin/sync/syncrun/dashboard/",
         "/admin/integrations/outboxitem/",
         "/admin/dialer/dialerproject/",
+        f"/admin/dialer/dialerproject/{DialerProject.objects.get().pk}/change/",
+        "/admin/dialer/callrun/",
         "/admin/accounts/accountdomain/",
         "/admin/crmbridge/configurationprofile/",
     ]

@@ -5,10 +5,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import Account
 from activities.models import Activity
 from crmbridge.roles import REP
 from tests.browser.conftest import PHONE, activity_send
-from tests.factories import AccountFactory, UserFactory
+from tests.factories import AccountFactory, OpportunityFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -99,3 +100,36 @@ def test_the_feed_and_match_details_work_on_a_phone(open_session):
     s.goto(f"/admin/activities/activity/{activity.pk}/match/")
     s.assert_fits("a[href*='/edit-match/']")
     s.finish("match-details")
+
+
+def test_edit_match_offers_the_named_accounts_and_their_opportunities_only(open_session):
+    rex = UserFactory(username="rex", role=REP)
+    AccountFactory(name="Pied Logistics", website="piedlogistics.com", sf_id="001000000000020AAA")
+    eu = AccountFactory(
+        name="Pied Logistics", website="piedlogistics.com", alternate_domains="pied-eu.com",
+        sf_id="001000000000021AAA",
+    )  # fmt: skip
+    OpportunityFactory(name="US renewal", account=Account.objects.get(sf_id="001000000000020AAA"))
+    OpportunityFactory(name="EU expansion", account=eu)
+    activity = activity_send(
+        owner=rex, external_id="e-1", subject="Which Pied?",
+        emails=[("ann@piedlogistics.com", "Ann Lee")],
+    )  # fmt: skip
+    assert activity.match_status == Activity.MatchStatus.AMBIGUOUS, activity.match_reason
+    s = open_session("rep-edit-match")
+    page = s.page
+
+    s.login("rex")
+    s.goto(f"/admin/activities/activity/{activity.pk}/edit-match/")
+    page.get_by_label(re.compile("piedlogistics.com, pied-eu.com")).check()
+    page.locator("#id_opportunity + .select2 .select2-selection").click()
+    options = page.locator(".select2-results__option")
+    expect(options.first).to_contain_text("EU expansion")
+    expect(options).to_have_count(1)
+    options.first.click()
+    s.screenshot("chosen")
+    page.get_by_role("button", name=re.compile("save", re.I)).click()
+    expect(page.locator(".messagelist")).to_contain_text("Match saved")
+    activity.refresh_from_db()
+    assert (activity.account_id, activity.opportunity.name) == (eu.pk, "EU expansion")
+    s.finish("saved")

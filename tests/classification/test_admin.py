@@ -32,7 +32,8 @@ def test_a_csm_adds_a_rule_in_the_admin_and_contacts_follow(
             {
                 "keyword": "Finance",
                 "dimension": "department",
-                "value": "Finance",
+                "value": "__new__",  # a value the organisation does not have yet, on purpose
+                "new_value": "Finance",
                 "priority": "0",
                 "active": "on",
                 "note": "",
@@ -159,11 +160,11 @@ def test_the_unclassified_queue_links_to_a_prefilled_rule(csm_client):
         reverse("admin:classification_unclassified"), {"dimension": "department"}
     ).content.decode()
     assert page.index("Head of Growth") < page.index("Astronaut")
-    assert "keyword=Head+of+Growth&amp;dimension=department" in page
-    add = csm_client.get(
-        f"{RULES_URL}add/", {"keyword": "Head of Growth", "dimension": "seniority"}
-    )
-    assert 'value="Head of Growth"' in add.content.decode()
+    # The rule is a keyword: the title's distinctive words, not the whole title.
+    assert "keyword=Growth&amp;dimension=department" in page
+    assert "Create a rule “Growth”" in page
+    add = csm_client.get(f"{RULES_URL}add/", {"keyword": "Growth", "dimension": "department"})
+    assert 'value="Growth"' in add.content.decode()
 
 
 def test_the_executive_engagement_page_lists_accounts_with_engaged_executives(csm_client, csm_user):
@@ -228,10 +229,11 @@ def test_a_rep_can_neither_import_nor_export_rules(client, rep_user, department_
     assert not ClassificationRule.objects.filter(keyword="Finance Ops").exists()
 
 
-def test_the_rule_form_suggests_the_known_values(csm_client):
+def test_the_rule_form_offers_the_known_values_and_adding_one_explicitly(csm_client):
     ClassificationValue.objects.create(dimension="department", value="R&D <labs>")
     page = csm_client.get(f"{RULES_URL}add/").content.decode()
-    assert '<datalist id="classification-values"><option value="R&amp;D &lt;labs&gt;">' in page
+    assert '<option value="R&amp;D &lt;labs&gt;">R&amp;D &lt;labs&gt;</option>' in page
+    assert '<option value="__new__">Add a new value…</option>' in page
 
 
 def test_a_csm_can_queue_a_run_again_after_a_failure(
@@ -245,3 +247,46 @@ def test_a_csm_can_queue_a_run_again_after_a_failure(
         )
     assert response.status_code == 302
     assert ReclassificationRun.objects.exclude(pk=failed.pk).get().state == "done"
+
+
+def test_a_typo_in_a_value_is_refused_not_made_a_new_department(csm_client):
+    ClassificationValue.objects.create(dimension="department", value="Engineering")
+    typo = {"keyword": "Platform", "dimension": "department", "priority": "0", "active": "on"}
+
+    free_text = csm_client.post(f"{RULES_URL}add/", {**typo, "value": "Enginering"})
+    other_case = csm_client.post(
+        f"{RULES_URL}add/", {**typo, "value": "__new__", "new_value": "engineering"}
+    )
+    not_asked = csm_client.post(
+        f"{RULES_URL}add/", {**typo, "value": "Engineering", "new_value": "Enginering"}
+    )
+
+    assert "Select a valid choice" in free_text.content.decode()
+    assert "“Engineering” is already a department value" in other_case.content.decode()
+    assert "To add it, choose “Add a new value…”" in not_asked.content.decode()
+    assert not ClassificationRule.objects.exists()
+    assert list(ClassificationValue.objects.values_list("value", flat=True)) == ["Engineering"]
+
+
+def test_a_value_of_the_other_dimension_is_refused(csm_client):
+    ClassificationValue.objects.create(dimension="seniority", value="Director")
+
+    response = csm_client.post(
+        f"{RULES_URL}add/",
+        {"keyword": "Platform", "dimension": "department", "value": "Director", "priority": "0"},
+    )
+
+    assert "“Director” is not a department value" in response.content.decode()
+    assert not ClassificationRule.objects.exists()
+
+
+def test_a_chosen_value_saves_the_rule(csm_client):
+    ClassificationValue.objects.create(dimension="department", value="Engineering")
+
+    response = csm_client.post(
+        f"{RULES_URL}add/",
+        {"keyword": "Platform", "dimension": "department", "value": "Engineering", "priority": "0"},
+    )
+
+    assert response.status_code == 302
+    assert ClassificationRule.objects.get().value == "Engineering"

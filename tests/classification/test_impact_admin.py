@@ -24,7 +24,8 @@ def test_it_counts_the_contacts_an_unsaved_rule_would_change(client, csm_user, c
         {
             "keyword": "Technical",
             "dimension": "department",
-            "value": "Engineering",
+            "value": "__new__",
+            "new_value": "Engineering",
             "priority": 0,
             "active": "on",
         },
@@ -62,7 +63,8 @@ def test_editing_a_saved_rule_previews_the_replacement(client, csm_user, contact
         {
             "keyword": "Marketing",
             "dimension": "department",
-            "value": "Growth",
+            "value": "__new__",
+            "new_value": "Growth",
             "priority": 0,
             "active": "on",
             "rule_id": rule.pk,
@@ -93,7 +95,8 @@ def test_the_form_previews_by_post_keeping_the_csrf_token_out_of_the_url(
         {
             "keyword": "Technical",
             "dimension": "department",
-            "value": "Engineering",
+            "value": "__new__",
+            "new_value": "Engineering",
             "priority": 0,
             "active": "on",
         },

@@ -274,7 +274,7 @@ def test_a_rep_can_search_accounts_for_edit_match(client, rep_user, org_settings
         },
     )
     assert response.status_code == 200
-    assert [r["text"] for r in response.json()["results"]] == ["Acme Rockets"]
+    assert [r["text"] for r in response.json()["results"]] == ["Acme Rockets — acme.com · no owner"]
     by_domain = client.get(
         "/admin/autocomplete/",
         {
@@ -284,7 +284,9 @@ def test_a_rep_can_search_accounts_for_edit_match(client, rep_user, org_settings
             "term": "acme.com",
         },
     )
-    assert [r["text"] for r in by_domain.json()["results"]] == ["Acme Rockets"]
+    assert [r["text"] for r in by_domain.json()["results"]] == [
+        "Acme Rockets — acme.com · no owner"
+    ]
 
 
 def test_account_admin_inline_adds_a_domain_and_refuses_removing_the_website_one(
