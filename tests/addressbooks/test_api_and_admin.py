@@ -44,6 +44,9 @@ def test_a_rep_keeps_their_own_address_book_and_never_sees_anothers(api_as, rep_
     )
     assert refused.status_code == 400
     assert "own address book" in str(refused.json())
+    assert client.delete(f"/api/v1/address-books/{rita_book.pk}/").status_code == 404
+    assert client.delete(f"/api/v1/address-books/{made.json()['id']}/").status_code == 204
+    assert list(AddressBook.objects.all()) == [rita_book]
 
 
 @pytest.mark.django_db
@@ -59,6 +62,7 @@ def test_an_admin_manages_any_reps_address_book(api_as, admin_member, rep_user, 
         f"/api/v1/address-books/{rita_book.pk}/", {"enabled": False}, format="json"
     )
     assert changed.status_code == 200 and changed.json()["enabled"] is False
+    assert client.delete(f"/api/v1/address-books/{rita_book.pk}/").status_code == 204
 
 
 @pytest.mark.django_db
