@@ -2,10 +2,18 @@
 
 from collections import defaultdict
 
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from .domains import is_personal_domain, registered_domain
 from .models import Account, AccountDomain, Contact, Lead, Opportunity
+
+
+def _earliest_first(prefix=""):
+    """ORDER BY created date, oldest first, then pk. A row without a date (crmbridge made it and
+    Salesforce has not said when) counts as the newest: without nulls_last, PostgreSQL would
+    sort it last and SQLite first, so "the earliest created" would differ by database."""
+    return (F(f"{prefix}sf_created_at").asc(nulls_last=True), f"{prefix}pk")
 
 
 def _chunks(values, size=10000):
@@ -23,7 +31,7 @@ def accounts_for_domains(*, domains) -> dict[str, list[Account]]:
         rows = (
             AccountDomain.objects.filter(domain__in=chunk, account__is_deleted=False)
             .select_related("account")
-            .order_by("account__sf_created_at", "account_id")
+            .order_by(*_earliest_first("account__"))
         )
         for row in rows:
             if row.account not in found[row.domain]:
@@ -39,7 +47,7 @@ def contacts_by_email(*, emails) -> dict[str, list[Contact]]:
             Contact.objects.annotate(email_lower=Lower("email"))
             .filter(email_lower__in=chunk, is_deleted=False)
             .select_related("account")
-            .order_by("sf_created_at", "pk")
+            .order_by(*_earliest_first())
         )
         for row in rows:
             found[row.email_lower].append(row)
@@ -53,7 +61,7 @@ def leads_by_email(*, emails) -> dict[str, list[Lead]]:
         rows = (
             Lead.objects.annotate(email_lower=Lower("email"))
             .filter(email_lower__in=chunk, is_deleted=False, is_converted=False)
-            .order_by("sf_created_at", "pk")
+            .order_by(*_earliest_first())
         )
         for row in rows:
             found[row.email_lower].append(row)
@@ -79,7 +87,7 @@ def account_for_company_name(*, name) -> Account | None:
     if not name:
         return None
     live = Account.objects.filter(is_deleted=False)
-    exact = live.filter(name__iexact=name).order_by("sf_created_at", "pk").first()
+    exact = live.filter(name__iexact=name).order_by(*_earliest_first()).first()
     if exact is not None:
         return exact
     # "Acme" finds "Acme Corporation" when no other Account name contains "Acme".

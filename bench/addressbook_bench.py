@@ -7,6 +7,15 @@ nothing.
 
     DEBUG=1 .venv/bin/python bench/addressbook_bench.py
     DEBUG=1 .venv/bin/python bench/addressbook_bench.py --contacts 20000 --changes 100
+
+What the first sync's time is: one PUT per card (If-None-Match: *), nothing else, and the time
+is Radicale's. For each new card Radicale checks that no card of the collection has its UID by
+reading every card (BaseCollection.has_uid -> get_all, under the storage's write lock, so
+parallel PUTs would not help), so filling n cards costs it O(n^2): measured on Radicale 3.9
+in-process, 24 ms per PUT for the first 250 cards, 87 ms at 750-1,000 (cProfile: three quarters
+of it in has_uid). Standard CardDAV has no batch write, and servers that index UIDs (Google,
+iCloud, Nextcloud's database) do not have this cost. The test Radicale
+(tests/servers/radicale.py) runs without fsync and with the mtime/size item cache.
 """
 
 import argparse

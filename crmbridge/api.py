@@ -38,6 +38,12 @@ class IsCsmOrAdmin(HasRole):
     roles = (ADMIN, CSM)
 
 
+class IsAdminOrRep(HasRole):
+    """What a rep keeps for themselves (mailboxes, address books): Admins see everyone's."""
+
+    roles = (ADMIN, REP)
+
+
 class IsAnyRole(HasRole):
     roles = (ADMIN, CSM, REP)
 

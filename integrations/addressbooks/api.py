@@ -1,5 +1,6 @@
 """REST API of the address books: CRUD, "sync now" and runs. An Admin sees every rep's address
-books; anyone else only their own (the querysets enforce it, so another rep's is a 404)."""
+books; a Rep only their own (the querysets enforce it, so another rep's is a 404); a CSM keeps
+none (403), as in the admin, where the CSM role has no address-book permission."""
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
@@ -8,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Account
-from crmbridge.api import IsAnyRole
+from crmbridge.api import IsAdminOrRep
 from crmbridge.roles import ADMIN, has_role
 
 from . import selectors, services
@@ -104,7 +105,7 @@ class AddressBookViewSet(viewsets.ModelViewSet):
     `secret` is write-only and stored encrypted."""
 
     serializer_class = AddressBookSerializer
-    permission_classes = [IsAnyRole]
+    permission_classes = [IsAdminOrRep]
     queryset = AddressBook.objects.none()  # the schema's model; get_queryset() decides rows
 
     def get_queryset(self):
@@ -138,7 +139,7 @@ class AddressBookRunViewSet(
     """Runs of the address books you may see, with counts both ways."""
 
     serializer_class = AddressBookRunSerializer
-    permission_classes = [IsAnyRole]
+    permission_classes = [IsAdminOrRep]
     queryset = AddressBookRun.objects.none()  # the schema's model; get_queryset() decides rows
 
     def get_queryset(self):

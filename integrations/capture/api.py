@@ -12,16 +12,12 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crmbridge.api import HasRole
-from crmbridge.roles import ADMIN, REP, has_role
+from crmbridge.api import IsAdminOrRep
+from crmbridge.roles import ADMIN, has_role
 
 from . import services
 from .models import CaptureRun, CaptureSource
 from .selectors import runs_visible_to, sources_with_last_run
-
-
-class IsAdminOrRep(HasRole):
-    roles = (ADMIN, REP)
 
 
 class CaptureRunSerializer(serializers.ModelSerializer):

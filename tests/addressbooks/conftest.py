@@ -82,6 +82,7 @@ def world(sf_org, sf_client, rep_user):
     accounts = {}
 
     def account(name, *, domain=None, created="2020-01-01", owner=rep_sf):
+        """created=None: a mirror row whose creation date crmbridge does not know yet."""
         data = {"Name": name, "OwnerId": owner.sf_id} if owner else {"Name": name}
         if domain:
             data["Website"] = f"https://{domain}"
@@ -91,7 +92,7 @@ def world(sf_org, sf_client, rep_user):
             name=name,
             website=domain or "",
             owner=owner,
-            sf_created_at=dt.datetime.fromisoformat(created).replace(tzinfo=dt.UTC),
+            sf_created_at=created and dt.datetime.fromisoformat(created).replace(tzinfo=dt.UTC),
         )
         if domain:
             AccountDomain.objects.create(account=row, domain=domain, source="website")

@@ -68,6 +68,7 @@ def test_a_card_with_a_company_name_only_links_the_right_account(
     account("Initech Corporation", created="2019-01-01")
     earliest = account("Hooli", created="2018-05-01")
     account("HOOLI", created="2021-05-01")
+    account("hooli", created=None)  # not known when: never "the earliest", on any database
     account("Umbrella Corp")
     account("Umbrella Health")
     people = {

@@ -44,6 +44,9 @@ def test_a_rep_keeps_their_own_address_book_and_never_sees_anothers(api_as, rep_
     )
     assert refused.status_code == 400
     assert "own address book" in str(refused.json())
+    assert client.delete(f"/api/v1/address-books/{rita_book.pk}/").status_code == 404
+    assert client.delete(f"/api/v1/address-books/{made.json()['id']}/").status_code == 204
+    assert list(AddressBook.objects.all()) == [rita_book]
 
 
 @pytest.mark.django_db
@@ -69,6 +72,7 @@ def test_an_admin_manages_any_reps_address_book(api_as, admin_member, rep_user, 
         f"/api/v1/address-books/{rita_book.pk}/", {"enabled": False}, format="json"
     )
     assert changed.status_code == 200 and changed.json()["enabled"] is False
+    assert client.delete(f"/api/v1/address-books/{rita_book.pk}/").status_code == 204
 
 
 @pytest.mark.django_db
@@ -163,3 +167,54 @@ def test_a_rep_sees_only_their_own_address_books_in_the_admin(client, rep_user, 
         404,
     )
     assert client.post(f"/admin/addressbooks/addressbook/{rita_book.pk}/sync/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_csm_keeps_no_address_book_in_the_api_or_the_admin(api_as, client, csm_user, rita_book):
+    api = api_as(csm_user)
+    assert api.get("/api/v1/address-books/").status_code == 403
+    assert api.post("/api/v1/address-books/", new_book(), format="json").status_code == 403
+    assert api.get(f"/api/v1/address-books/{rita_book.pk}/").status_code == 403
+    assert api.post(f"/api/v1/address-books/{rita_book.pk}/runs/").status_code == 403
+    assert api.get("/api/v1/address-books/runs/").status_code == 403
+    assert not AddressBook.objects.filter(owner=csm_user).exists()
+
+    client.force_login(csm_user)
+    assert client.get("/admin/addressbooks/addressbook/").status_code == 403
+    change = f"/admin/addressbooks/addressbook/{rita_book.pk}/change/"
+    assert client.get(change).status_code in (403, 404)
+    for button in ("test", "sync"):
+        url = f"/admin/addressbooks/addressbook/{rita_book.pk}/{button}/"
+        assert client.post(url).status_code in (403, 404)
+    assert not rita_book.runs.exists()
+
+
+@pytest.mark.django_db
+def test_an_admin_tests_and_syncs_any_reps_address_book_in_the_admin(
+    client, admin_member, rep_user, rita_book, radicale_user, django_capture_on_commit_callbacks
+):
+    book = address_book_create(
+        owner=rep_user,
+        url=radicale_user.url,
+        username=radicale_user.username,
+        secret=radicale_user.password,
+    )
+    client.force_login(admin_member)
+
+    listing = client.get("/admin/addressbooks/addressbook/").content.decode()
+    assert "rita" in listing and "rex" in listing
+    page = f"/admin/addressbooks/addressbook/{book.pk}/change/"
+    shown = client.get(page).content.decode()
+    assert "Test connection" in shown and "No runs yet." in shown
+    assert radicale_user.password not in shown
+    ok = client.post(f"/admin/addressbooks/addressbook/{book.pk}/test/", follow=True)
+    assert "Connected" in ok.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/addressbooks/addressbook/{book.pk}/sync/", follow=True)
+    run = book.runs.get()
+    assert run.state == "succeeded" and run.started_by == admin_member
+    assert "Succeeded" in client.get(page).content.decode()
+    assert (
+        f"/admin/addressbooks/addressbookrun/{run.pk}/"
+        in client.get("/admin/addressbooks/addressbookrun/").content.decode()
+    )

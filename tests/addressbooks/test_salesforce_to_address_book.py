@@ -7,6 +7,7 @@ import vobject
 from accounts.models import Contact
 from integrations.addressbooks.carddav import CardDavClient
 from integrations.addressbooks.models import AddressBook
+from integrations.outbox.models import OutboxItem
 from tests.addressbooks.conftest import Phone
 
 
@@ -69,12 +70,14 @@ def test_a_second_run_changes_nothing_and_makes_one_request(
         contact_in_salesforce(sf_org, world, LastName=f"Doe{n}", Email=f"d{n}@acme.com")
     salesforce_sync()
     sync_book(book)
+    salesforce_calls, waiting = sf_org.api_used, OutboxItem.objects.count()
 
     again = sync_book(book)
 
     assert again.state == "succeeded"
     assert all(v == 0 for side in again.counts.values() for v in side.values()), again.counts
     assert again.requests == 1
+    assert (sf_org.api_used, OutboxItem.objects.count()) == (salesforce_calls, waiting)
     assert not Contact.objects.filter(created_by_crmbridge=True).exists()
 
 
@@ -140,3 +143,51 @@ def test_a_wrong_password_is_a_clear_error_on_the_address_book(
     shown = api_as(rep_user).get(f"/api/v1/address-books/{book.pk}/").json()
     assert "refused the user name or password" in shown["last_error"]
     assert requests.get(radicale_user.url).status_code in (200, 302, 401)
+
+
+@pytest.mark.django_db
+def test_the_url_given_may_be_the_address_book_itself(
+    sf_org, world, salesforce_sync, rep_user, radicale_user, sync_book
+):
+    from integrations.addressbooks.services import address_book_create
+
+    client = CardDavClient(radicale_user.url, radicale_user.username, radicale_user.password)
+    work = client.address_book_create(client.home_url(), "Work contacts")
+    contact_in_salesforce(sf_org, world, Email="jane@acme.com")
+    salesforce_sync()
+    book = address_book_create(
+        owner=rep_user, url=work, username=radicale_user.username, secret=radicale_user.password
+    )
+
+    run = sync_book(book)
+
+    assert run.state == "succeeded", run.message
+    assert book.collection_url == work
+    assert list(client.address_books(client.home_url()).values()) == ["Work contacts"]
+    (card,) = Phone(radicale_user, work).cards().values()
+    assert "jane@acme.com" in card
+
+
+@pytest.mark.django_db
+def test_the_my_accounts_view_shows_the_contacts_of_the_reps_accounts(
+    sf_org, world, salesforce_sync, book, sync_book, phone
+):
+    colleague = sf_org.insert("User", {"Name": "Cole", "Email": "cole@x.example"})
+    theirs = world["account"]("Theirs Inc", owner=None)
+    contact_in_salesforce(
+        sf_org,
+        world,
+        LastName="AtAcme",
+        OwnerId=colleague,
+        AccountId=world["accounts"]["Acme"].sf_id,
+    )
+    contact_in_salesforce(sf_org, world, LastName="Mine", AccountId=theirs.sf_id)
+    salesforce_sync()
+    assert {c.last_name for c in Contact.objects.all()} == {"AtAcme", "Mine"}
+
+    book.view = AddressBook.View.MY_ACCOUNTS
+    book.save()
+    sync_book(book)
+
+    (card,) = phone.cards().values()
+    assert "AtAcme" in card

@@ -15,6 +15,7 @@ added while it runs.
 """
 
 import contextlib
+import json
 import secrets
 import subprocess
 import sys
@@ -26,6 +27,8 @@ from pathlib import Path
 import pytest
 
 from tests.servers import die_with_parent, free_port, stop, wait_until_listening
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -59,35 +62,40 @@ class RadicaleServer:
         return RadicaleUser(username=username, password=password, url=self.url)
 
 
+def _options(root, server):
+    return {
+        "server": {"hosts": f"127.0.0.1:{server.port}"},
+        "auth": {
+            "type": "htpasswd",
+            "htpasswd_filename": str(server.htpasswd),
+            "htpasswd_encryption": "plain",
+        },
+        "rights": {"type": "owner_only"},
+        "storage": {
+            "filesystem_folder": str(root / "collections"),
+            # A throw-away server: no waiting for the disk on each write...
+            "_filesystem_fsync": False,
+            # ...and the item cache checked by mtime and size instead of hashing each card
+            # file, which Radicale does for every card of the collection on each new card
+            # (BaseCollection.has_uid reads them all).
+            "use_mtime_and_size_for_item_cache": True,
+        },
+        "logging": {"level": "warning"},
+    }
+
+
 @contextlib.contextmanager
 def running_radicale():
     with tempfile.TemporaryDirectory(prefix="radicale-") as tmp:
         root = Path(tmp)
         server = RadicaleServer(root, free_port())
         log_path = root / "radicale.log"
+        config = root / "radicale.json"
+        config.write_text(json.dumps(_options(root, server)))
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "radicale",
-                    "--config",
-                    "",
-                    "--server-hosts",
-                    f"127.0.0.1:{server.port}",
-                    "--storage-filesystem-folder",
-                    str(root / "collections"),
-                    "--auth-type",
-                    "htpasswd",
-                    "--auth-htpasswd-filename",
-                    str(server.htpasswd),
-                    "--auth-htpasswd-encryption",
-                    "plain",
-                    "--rights-type",
-                    "owner_only",
-                    "--logging-level",
-                    "warning",
-                ],
+                [sys.executable, "-m", "tests.servers.radicale_serve", str(config)],
+                cwd=PROJECT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=die_with_parent,
