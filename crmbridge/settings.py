@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from crmbridge import exports
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)  # SQLite files, the emulated org, demo password
@@ -213,8 +215,10 @@ SALESFORCE = {
 }
 
 # --- CSV/spreadsheet exports (django-import-export, every resource): a cell that would start a
-# formula ("=HYPERLINK(...)") is exported as text.
+# formula ("=HYPERLINK(...)", "+cmd|...", "@SUM(...)") is exported as text, quoted
+# (crmbridge/exports.py: the library alone strips one "=" and nothing else).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_FORMATS = exports.FORMATS
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 
 # --- Size limits (README "Limits"): bigger requests are a 400 before any view reads them.
