@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Min
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import redirect
@@ -89,18 +90,20 @@ class ActivityResource(resources.ModelResource):
         export_order = fields
 
 
-class ParticipantInline(admin.TabularInline):
-    model = Participant
-    fields = ["email", "name", "role", "is_internal", "matched_kind", "match_rule", "match_reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+# An activity may have up to MAX_PARTICIPANTS; its pages show them this many at a time.
+PARTICIPANTS_PER_PAGE = 50
+# Edit match offers at most this many of an activity's domains.
+DOMAIN_CHOICES_MAX = 100
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+def participants_page(request, activity):
+    """One page (?page=N) of the activity's participants, external first, as pages show them."""
+    query = activity.participants.select_related("contact", "lead", "account").order_by(
+        "is_internal", "pk"
+    )
+    page = Paginator(query, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.elided_range = page.paginator.get_elided_page_range(page.number)
+    return page
 
 
 class EditMatchForm(forms.Form):
@@ -168,7 +171,6 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_per_page = 50
-    inlines = [ParticipantInline]
     change_form_template = "admin/activities/activity/change_form.html"
 
     # --- who sees what
@@ -257,11 +259,23 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
             raise Http404("No such activity in your feed.")
         return activity
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Participants as a paginated table (an inline would render all of them at once).
+        activity = (
+            self.get_queryset(request)
+            .filter(pk=object_id if str(object_id).isdigit() else None)
+            .first()
+        )
+        if activity is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "participants": participants_page(request, activity),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def match_details_view(self, request, object_id):
         activity = self._visible_activity(request, object_id)
-        participants = activity.participants.select_related("contact", "lead", "account").order_by(
-            "is_internal", "pk"
-        )
+        participants = participants_page(request, activity)
         edits = activity.match_edits.select_related("user")
         context = {
             **self.admin_site.each_context(request),
@@ -275,16 +289,18 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/activities/activity/match_details.html", context)
 
     def _domain_choices(self, activity):
-        settings = GlobalSettings.load()
-        found = []
-        for p in activity.participants.filter(is_internal=False).order_by("pk"):
-            if (
-                p.domain
-                and p.domain not in found
-                and not is_personal_domain(p.domain, extra=settings.extra_personal_domains)
-            ):
-                found.append(p.domain)
-        return found
+        """The activity's external domains, each once, in order of first appearance."""
+        extra = GlobalSettings.load().extra_personal_domains
+        domains = (
+            activity.participants.filter(is_internal=False)
+            .exclude(domain="")
+            .values("domain")
+            .annotate(first=Min("pk"))
+            .order_by("first")
+            .values_list("domain", flat=True)
+        )
+        found = [d for d in domains if not is_personal_domain(d, extra=extra)]
+        return found[:DOMAIN_CHOICES_MAX]
 
     def edit_match_view(self, request, object_id):
         activity = self._visible_activity(request, object_id)
