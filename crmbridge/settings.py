@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crmbridge",
     "accounts",
     "activities",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this session type its two-factor code?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -168,6 +172,11 @@ AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 
+# Two-factor authentication for staff (django-otp, TOTP; crmbridge/two_factor.py): the name
+# authenticator apps show, and the secret of a device never shown in the admin.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="crmbridge")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 # --- E-mail (error e-mails of integrations); console unless EMAIL_URL is set.
 # email_url() returns EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ... as settings names.
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -235,7 +244,8 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous calls a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Sessions only as the control panel lets them in (two-factor authentication).
+        "crmbridge.two_factor.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Not a rate limit: refuses NUL query parameters and oversized bodies (crmbridge/boundary.py).
