@@ -8,6 +8,7 @@ from django.urls import path, reverse
 
 from . import two_factor
 from .attention import items_for
+from .audit_views import audit_view
 from .roles import ADMIN, has_role
 
 
@@ -96,6 +97,7 @@ NAVIGATION = [
             ("sync", "SyncSettings"),
             ("classification", "ClassificationSettings"),
             ("otp_totp", "TOTPDevice"),
+            Page("Audit trail", "admin:audit", ("crmbridge", "GlobalSettings"), admins_only=True),
         ],
     ),
 ]
@@ -149,6 +151,9 @@ class CrmbridgeAdminSite(admin.AdminSite):
         enrol.two_factor_exempt = True
         return [
             path("two-factor/", self.admin_view(enrol), name="two_factor"),
+            path(
+                "audit/", self.admin_view(lambda request: audit_view(self, request)), name="audit"
+            ),
             path(
                 "salesforce/connection/callback/",
                 self.admin_view(callback),
