@@ -49,6 +49,7 @@ def pages_for(role, matched, unmatched):
         f"/admin/activities/activity/{unmatched.pk}/edit-match/",
         why,
         "/admin/activities/contactdecision/",
+        "/admin/two-factor/",
     ]
     csm_pages = [
         "/admin/",
@@ -69,6 +70,8 @@ def pages_for(role, matched, unmatched):
         "/admin/dialer/dialerproject/",
         "/admin/accounts/accountdomain/",
         "/admin/crmbridge/configurationprofile/",
+        "/admin/audit/",
+        "/admin/otp_totp/totpdevice/",
     ]
     return {REP: rep_pages, CSM: csm_pages, ADMIN: admin_pages}[role]
 

@@ -8,12 +8,17 @@ import re
 import time
 
 import pytest
+from django.contrib import admin
+from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from import_export.admin import ExportMixin
 from rest_framework.authtoken.models import Token
 
 from crmbridge.models import GlobalSettings
+from crmbridge.roles import ADMIN
 from tests.factories import PASSWORD
+from tests.security.test_secrets import _admin_pages_without
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +179,21 @@ def test_a_csm_cannot_reset_anyones_device(client, admin_member, csm_user):
     )
     assert response.status_code == 403
     assert TOTPDevice.objects.filter(user=admin_member).exists()
+
+
+def test_a_devices_secret_is_on_no_admin_page_and_in_no_export(client, world, csm_user):
+    key, _ = _enrol(client, csm_user)
+    device = TOTPDevice.objects.get(user=csm_user)
+    secrets = (device.key, base64.b32encode(key).decode().rstrip("="))
+    admin_client = Client()
+    admin_client.force_login(world[ADMIN])  # no device of its own: a verified session
+    assert _admin_pages_without(admin_client, world[ADMIN], secrets) > 30
+    for model_admin in admin.site._registry.values():
+        if isinstance(model_admin, ExportMixin):
+            opts = model_admin.model._meta
+            exported = admin_client.post(
+                f"/admin/{opts.app_label}/{opts.model_name}/export/",
+                {"format": "0", "resource": "0"},
+            )
+            for secret in secrets:
+                assert secret not in exported.content.decode(errors="replace"), opts.label
