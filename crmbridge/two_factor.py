@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.utils.safestring import mark_safe
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 
@@ -159,3 +160,9 @@ class VerifiedSessionAuthentication(SessionAuthentication):
                     "(or enrol) first."
                 )
         return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI schema describes it as the session cookie it is."""
+
+    target_class = VerifiedSessionAuthentication
