@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
+from crmbridge.admin import HistoryAdmin
 from crmbridge.roles import ADMIN, has_role
 
 from . import domain_services
@@ -154,7 +155,7 @@ class AccountDomainAdminForm(forms.ModelForm):
 
 
 @admin.register(AccountDomain)
-class AccountDomainAdmin(ImportExportModelAdmin):
+class AccountDomainAdmin(ImportExportModelAdmin, HistoryAdmin):
     resource_classes = [AccountDomainResource]
     form = AccountDomainAdminForm
     list_display = ["domain", "account", "source", "created_by", "created_at"]

@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
 
 
 def new_crmbridge_id():
@@ -94,6 +95,9 @@ class AccountDomain(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    # Who added or removed a domain (the audit trail); the sync's bulk writes leave no rows.
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

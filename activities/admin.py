@@ -84,18 +84,18 @@ class ActivityResource(resources.ModelResource):
         export_order = fields
 
 
-class ParticipantInline(admin.TabularInline):
-    model = Participant
-    fields = ["email", "name", "role", "is_internal", "matched_kind", "match_rule", "match_reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+# An activity may have up to MAX_PARTICIPANTS; its pages show them this many at a time.
+PARTICIPANTS_PER_PAGE = 50
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+def participants_page(request, activity):
+    """One page (?page=N) of the activity's participants, external first, as pages show them."""
+    query = activity.participants.select_related("contact", "lead", "account").order_by(
+        "is_internal", "pk"
+    )
+    page = Paginator(query, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.elided_range = page.paginator.get_elided_page_range(page.number)
+    return page
 
 
 @admin.register(Activity)
@@ -125,7 +125,6 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     list_per_page = 50
-    inlines = [ParticipantInline]
     change_form_template = "admin/activities/activity/change_form.html"
 
     # --- who sees what
@@ -214,11 +213,23 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
             raise Http404("No such activity in your feed.")
         return activity
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Participants as a paginated table (an inline would render all of them at once).
+        activity = (
+            self.get_queryset(request)
+            .filter(pk=object_id if str(object_id).isdigit() else None)
+            .first()
+        )
+        if activity is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "participants": participants_page(request, activity),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def match_details_view(self, request, object_id):
         activity = self._visible_activity(request, object_id)
-        participants = activity.participants.select_related("contact", "lead", "account").order_by(
-            "is_internal", "pk"
-        )
+        participants = participants_page(request, activity)
         edits = activity.match_edits.select_related("user")
         context = {
             **self.admin_site.each_context(request),

@@ -3,13 +3,15 @@ classification re-run work, on PostgreSQL, with a share of Salesforce calls fail
 Prints sustained activities/s and p50/p99 latency, then checks that Salesforce and the mirror
 agree: every record crmbridge created is in the org exactly once (zero duplicates, zero losses).
 
-    DEBUG=1 .venv/bin/python bench/load_bench.py [--activities 4000] [--batch 25] [--clients 8]
-        [--overlap 0.5] [--fault-rate 0.1] [--workers 4] [--keep]
+    DEBUG=1 .venv/bin/python bench/load_bench.py --database-url postgres://USER@HOST:PORT/NAME
+        [--activities 4000] [--batch 25] [--clients 8] [--overlap 0.5] [--fault-rate 0.1]
+        [--workers 4] [--keep]
 
 What runs where:
-- a throwaway PostgreSQL database (postgres://postgres@127.0.0.1:5432/crmbridge_load, dropped
-  and created), migrated; an emulated org in a temp SQLite file, seeded (sfemulator.seed_demo)
-  and pulled into the mirror;
+- a throwaway PostgreSQL database, the one `--database-url` (or BENCH_DATABASE_URL, else
+  DATABASE_URL's name + "_load") names: DROPPED and created, then migrated, so give it a name
+  of its own; an emulated org in a temp SQLite file, seeded (sfemulator.seed_demo) and pulled
+  into the mirror;
 - gunicorn (`crmbridge.wsgi`, --workers N) serving the API on a loopback port: ingestion,
   matching and contact decisions happen there, in the request;
 - this process: `--clients` threads posting to /api/v1/activities/bulk/ as an Admin (the
@@ -33,11 +35,10 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DB_NAME = "crmbridge_load"
-PG = "postgres://postgres@127.0.0.1:5432"
 
 
 def parse_args():
@@ -50,24 +51,59 @@ def parse_args():
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--fault-rate", type=float, default=0.1)
-    parser.add_argument("--database", default=DB_NAME, help="PostgreSQL database (recreated)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL") or _beside(os.environ.get("DATABASE_URL")),
+        help="postgres://... of a database of the bench's own (dropped and recreated); "
+        "default: $BENCH_DATABASE_URL, else $DATABASE_URL's name + '_load'",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not args.database_url:
+        # `make bench` without PostgreSQL: say so, and let the other benches run.
+        print("load_bench: skipped, needs PostgreSQL (--database-url or BENCH_DATABASE_URL)")
+        raise SystemExit(0)
+    return args
 
 
-def recreate_database(name):
+def _beside(url):
+    """A database next to DATABASE_URL's, never that one itself (the bench drops its own)."""
+    if not url or not url.startswith(("postgres:", "postgresql:")):
+        return None
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_load"))
+
+
+def _server_and_name(url):
+    """(URL of the server's maintenance database, name of the bench's database)."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name or name == "postgres":
+        raise SystemExit("--database-url must name a database of the bench's own")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def recreate_database(url):
     import psycopg
+    from psycopg import sql
 
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
+    server, name = _server_and_name(url)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def drop_database(name):
+def drop_database(url):
     import psycopg
+    from psycopg import sql
 
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    server, name = _server_and_name(url)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def free_port():
@@ -90,20 +126,21 @@ def main():
     env = {
         **os.environ,
         "DEBUG": "1",
-        "DATABASE_URL": f"{PG}/{args.database}",
+        "DATABASE_URL": args.database_url,
         "SALESFORCE_EMULATOR": str(tmp / "sforg.sqlite3"),
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "crmbridge.settings",
     }
     os.environ.update(env)
-    recreate_database(args.database)
+    recreate_database(args.database_url)
     t0 = time.monotonic()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
         check=True,
     )  # fmt: skip
-    print(f"database {args.database} migrated in {time.monotonic() - t0:.1f}s")
+    name = _server_and_name(args.database_url)[1]
+    print(f"database {name} migrated in {time.monotonic() - t0:.1f}s")
 
     import django
 
@@ -122,7 +159,7 @@ def main():
 
         connections.close_all()
         if not args.keep:
-            drop_database(args.database)
+            drop_database(args.database_url)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -297,7 +334,7 @@ def run(args, env, tmp):
                 took = time.monotonic() - began
                 with lock:
                     latencies.append(took)
-                    if response.status_code != 200:
+                    if not 200 <= response.status_code < 300:
                         errors.append(f"HTTP {response.status_code}: {response.text[:200]}")
                         continue
                     for row in response.json()["results"]:
@@ -330,7 +367,7 @@ def run(args, env, tmp):
     print(f"  latency per bulk call: p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
           f"max {max(latencies) * 1000:.0f} ms")  # fmt: skip
     print(f"  results: created {counts['created']}, existing (re-sent) {counts['existing']}, "
-          f"rejected {counts['rejected']}; HTTP errors {len(errors)}")  # fmt: skip
+          f"rejected {counts['rejected']}; non-2xx responses {len(errors)}")  # fmt: skip
     for line in errors[:5]:
         print("    ", line)
     print(f"  pusher during the load ({args.fault_rate:.0%} of Salesforce calls failing): "

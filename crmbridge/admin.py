@@ -126,6 +126,7 @@ class GlobalSettingsForm(forms.ModelForm):
             "capture_body",
             "capture_body_chars",
             "capture_exclusions",
+            "two_factor_required_for_admins",
         ]
 
     def clean_required_contact_fields(self):
@@ -156,6 +157,7 @@ class GlobalSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
             "Mail and calendar capture",
             {"fields": ["capture_body", "capture_body_chars", "capture_exclusions"]},
         ),
+        ("Sign-in", {"fields": ["two_factor_required_for_admins"]}),
     ]
 
     def has_add_permission(self, request):
@@ -226,4 +228,5 @@ def settings_attention(request):
     return items
 
 
-from . import salesforce_admin  # noqa: E402, F401  (registers the Salesforce connection page)
+# Register the Salesforce connection page and the Two-factor devices page.
+from . import salesforce_admin, two_factor_admin  # noqa: E402, F401

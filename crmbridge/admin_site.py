@@ -1,11 +1,15 @@
+import functools
 from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.shortcuts import redirect
 from django.urls import path, reverse
 
+from . import two_factor
 from .attention import items_for
+from .audit_views import audit_view
 from .roles import ADMIN, has_role
 
 
@@ -93,6 +97,8 @@ NAVIGATION = [
             ("crmbridge", "ConfigurationProfile"),
             ("sync", "SyncSettings"),
             ("classification", "ClassificationSettings"),
+            ("otp_totp", "TOTPDevice"),
+            Page("Audit trail", "admin:audit", ("crmbridge", "GlobalSettings"), admins_only=True),
         ],
     ),
 ]
@@ -117,6 +123,27 @@ class CrmbridgeAdminSite(admin.AdminSite):
     site_title = "crmbridge"
     index_title = "Control panel"
     index_template = "admin/crmbridge_index.html"
+    login_form = two_factor.LoginForm
+    login_template = "admin/crmbridge/login.html"
+
+    def has_permission(self, request):
+        # A user with a confirmed device is in only through a session that typed its code.
+        return super().has_permission(request) and two_factor.session_verified(request.user)
+
+    def admin_view(self, view, cacheable=False):
+        """Every control-panel page (lists, history, export, autocomplete, API token pages):
+        an Admin who must enrol in two-factor authentication is sent to enrol first."""
+        wrapped = super().admin_view(view, cacheable)
+        if getattr(view, "two_factor_exempt", False) or view == self.logout:
+            return wrapped
+
+        @functools.wraps(view)
+        def inner(request, *args, **kwargs):
+            if request.user.is_authenticated and two_factor.must_enrol(request.user):
+                return redirect("admin:two_factor")
+            return wrapped(request, *args, **kwargs)
+
+        return inner
 
     def index(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "attention_items": items_for(request)}
@@ -131,7 +158,15 @@ class CrmbridgeAdminSite(admin.AdminSite):
             model = apps.get_model("crmbridge", "SalesforceConnection")
             return self._registry[model].callback_view(request)
 
+        def enrol(request):
+            return two_factor.enrol_view(self, request)
+
+        enrol.two_factor_exempt = True
         return [
+            path("two-factor/", self.admin_view(enrol), name="two_factor"),
+            path(
+                "audit/", self.admin_view(lambda request: audit_view(self, request)), name="audit"
+            ),
             path(
                 "salesforce/connection/callback/",
                 self.admin_view(callback),

@@ -22,6 +22,7 @@ class CrmbridgeConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers system checks)
+        from .audit import connect_secret_notes
         from .roles import sync_role_permissions
         from .salesforce_connection import connection_config
 
@@ -32,4 +33,5 @@ class CrmbridgeConfig(AppConfig):
         # The client reads the connection the admin stored (the environment winning over it).
         set_config_provider(connection_config)
 
+        connect_secret_notes()
         post_migrate.connect(sync_role_permissions, dispatch_uid="crmbridge.sync_role_permissions")

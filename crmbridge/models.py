@@ -146,6 +146,12 @@ class GlobalSettings(SingletonModel):
         validators=[validate_exclusion_list],
         help_text="Addresses (jane@example.com) and domains (example.com) capture skips.",
     )
+    two_factor_required_for_admins = models.BooleanField(
+        "require two-factor authentication for Admins",
+        default=False,
+        help_text="Admins without an authenticator app must enrol before using the control "
+        "panel (and before creating API tokens).",
+    )
 
     history = HistoricalRecords()
 

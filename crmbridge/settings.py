@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from crmbridge import exports
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)  # SQLite files, the emulated org, demo password
@@ -56,6 +58,8 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crmbridge",
     "accounts",
     "activities",
@@ -76,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this session type its two-factor code?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -166,6 +172,11 @@ AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 
+# Two-factor authentication for staff (django-otp, TOTP; crmbridge/two_factor.py): the name
+# authenticator apps show, and the secret of a device never shown in the admin.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="crmbridge")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 # --- E-mail (error e-mails of integrations); console unless EMAIL_URL is set.
 # email_url() returns EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ... as settings names.
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -213,8 +224,10 @@ SALESFORCE = {
 }
 
 # --- CSV/spreadsheet exports (django-import-export, every resource): a cell that would start a
-# formula ("=HYPERLINK(...)") is exported as text.
+# formula ("=HYPERLINK(...)", "+cmd|...", "@SUM(...)") is exported as text, quoted
+# (crmbridge/exports.py: the library alone strips one "=" and nothing else).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_FORMATS = exports.FORMATS
 IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 
 # --- Size limits (README "Limits"): bigger requests are a 400 before any view reads them.
@@ -231,7 +244,8 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes anonymous calls a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # Sessions only as the control panel lets them in (two-factor authentication).
+        "crmbridge.two_factor.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Not a rate limit: refuses NUL query parameters and oversized bodies (crmbridge/boundary.py).

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from crmbridge import attention
+from crmbridge.admin import HistoryAdmin
 from crmbridge.roles import ADMIN, has_role
 
 from . import selectors, services
@@ -43,7 +44,7 @@ def _secret_page(request, admin_obj, secrets, continue_url):
 
 
 @admin.register(DialerProject)
-class DialerProjectAdmin(admin.ModelAdmin):
+class DialerProjectAdmin(HistoryAdmin):
     list_display = ["name", "id", "integration_count", "created_at", "secret_rotated_at"]
     search_fields = ["name"]
     fields = ["name", "created_at", "secret_rotated_at"]
@@ -157,7 +158,7 @@ class FieldMappingInline(admin.TabularInline):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(HistoryAdmin):
     list_display = ["name", "project", "action", "codes", "active"]
     list_filter = ["project", "action", "active"]
     list_select_related = ["project"]

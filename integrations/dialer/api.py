@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from crmbridge.api import IsAdminRole
 from crmbridge.boundary import unstorable_text
 from crmbridge.roles import ADMIN, has_role
+from crmbridge.two_factor import VerifiedSessionAuthentication
 
 from . import selectors, services
 from .models import Action, CallRun, DialerProject, Integration, SObjectName
@@ -148,7 +149,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     authentication_classes = [
         ProjectSecretAuthentication,
         authentication.TokenAuthentication,
-        authentication.SessionAuthentication,
+        VerifiedSessionAuthentication,
     ]
     permission_classes = [HasProjectSecretOrAdmin]
 

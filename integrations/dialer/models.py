@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from email_validator import EmailNotValidError, validate_email
+from simple_history.models import HistoricalRecords
 
 SECRET_PREFIX = "dlr_"
 
@@ -60,6 +61,11 @@ class DialerProject(models.Model):
     secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not even the hash in the history: the audit trail says "secret changed" (crmbridge.audit).
+    SECRET_FIELDS = ("secret_hash",)
+    SECRET_LABELS = {"secret_hash": "webhook secret"}
+    history = HistoricalRecords(excluded_fields=["secret_hash"])
+
     class Meta:
         ordering = ["name"]
         verbose_name = "dialer project"
@@ -82,6 +88,8 @@ class Integration(models.Model):
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["project__name", "name"]

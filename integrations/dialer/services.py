@@ -81,6 +81,21 @@ def integration_save(
     """Save an integration and replace the children given (None leaves them as they are).
     Raises ValidationError naming the integration that already has a result code."""
     integration.full_clean()
+    # The children are replaced in bulk (no history rows of their own): the audit trail reads
+    # what they became on the integration's row.
+    replaced = [
+        f"{label}: {', '.join(str(v) for v in values) or 'none'}"
+        for label, values in (
+            ("result codes", result_codes),
+            ("secondary keys", [k.get("dialer_field") for k in secondary_keys or []]
+             if secondary_keys is not None else None),
+            ("mapped fields", [m.get("salesforce_field") for m in field_mappings or []]
+             if field_mappings is not None else None),
+        )
+        if values is not None
+    ]  # fmt: skip
+    if replaced:
+        integration._change_reason = "; ".join(replaced)[:100]
     integration.save()
     if result_codes is not None:
         codes = list(dict.fromkeys(result_code_normal(c) for c in result_codes))

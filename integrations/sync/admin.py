@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from crmbridge.admin import SingletonAdminMixin
+from crmbridge.admin import HistoryAdmin, SingletonAdminMixin
 from crmbridge.roles import ADMIN, has_role
 
 from . import selectors, services
@@ -176,7 +176,7 @@ class WatermarkAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(SyncSettings)
-class SyncSettingsAdmin(SingletonAdminMixin, admin.ModelAdmin):
+class SyncSettingsAdmin(SingletonAdminMixin, HistoryAdmin):
     """One row: the changelist goes straight to it; only Admins change it."""
 
     fields = ["on_salesforce_delete", "on_local_contact_delete"]

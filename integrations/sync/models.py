@@ -5,6 +5,7 @@ The outbox of pending writes is `integrations.models.OutboxItem`; this app pushe
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from crmbridge.models import SingletonModel
 
@@ -182,6 +183,8 @@ class SyncSettings(SingletonModel):
         default=OnLocalContactDelete.LEAVE,
         help_text="When a Contact crmbridge created is deleted in crmbridge.",
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "sync settings"

@@ -52,6 +52,7 @@ def pages_for(role, matched, unmatched):
         f"/admin/activities/activity/{matched.pk}/edit-match/",  # its Account offered first
         why,
         "/admin/activities/contactdecision/",
+        "/admin/two-factor/",
     ]
     csm_pages = [
         "/admin/",
@@ -74,6 +75,8 @@ def pages_for(role, matched, unmatched):
         "/admin/dialer/callrun/",
         "/admin/accounts/accountdomain/",
         "/admin/crmbridge/configurationprofile/",
+        "/admin/audit/",
+        "/admin/otp_totp/totpdevice/",
     ]
     return {REP: rep_pages, CSM: csm_pages, ADMIN: admin_pages}[role]
 

@@ -7,8 +7,14 @@ import pytest
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import AccountDomain
+from classification.models import ClassificationRule
+from classification.services import rule_create
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, CSM, REP
+from integrations.dialer.models import DialerProject, Integration
+from integrations.dialer.services import integration_save
+from tests.factories import AccountFactory, DialerProjectFactory
 from tests.security.conftest import admin_request, registered_models
 
 pytestmark = pytest.mark.django_db
@@ -96,11 +102,15 @@ def test_a_role_without_change_permission_cannot_save_through_a_history_page(
 
 def _make_one(model):
     """A row for a model the security world leaves empty, made through its service."""
-    from classification.models import ClassificationRule
-    from classification.services import rule_create
-
     if model is ClassificationRule:
         return rule_create(keyword="Information Systems", dimension="department", value="IT")[0]
+    if model is AccountDomain:
+        return AccountDomain.objects.create(account=AccountFactory(), domain="acme-eu.com")
+    if model is DialerProject:
+        return DialerProjectFactory()
+    if model is Integration:
+        integration = Integration(project=DialerProjectFactory(), name="Yes", action="update_only")
+        return integration_save(integration=integration, result_codes=["YES"])
     return model.load()  # the singletons
 
 
