@@ -11,6 +11,12 @@ where it stopped.
 Then what depends on the changes: Accounts' domains are rebuilt and unmatched activity on new
 domains re-matched; a changed Contact title is classified again (when classification is on).
 
+A first pull of an object (no watermark yet, or a full pull) whose first page counts at least
+``SYNC_BULK_THRESHOLD`` records reads it with one Bulk API 2.0 query job instead: ``queryAll``
+of the same fields, its CSV results in sets of ``BULK_MAX_RECORDS``, applied in pages; the
+watermark moves once, at the end, because a job's results come in no SystemModstamp order (a
+pull stopped half way starts that object over, skipping what the mirror already has).
+
 Conflicts: a record changed in Salesforce while crmbridge's own change of it still waits in the
 outbox. Salesforce wins (its value goes into the mirror and leaves the waiting payload), except
 the fields crmbridge owns (Department and Seniority when classification is on). Every conflict
@@ -23,6 +29,7 @@ import datetime as dt
 import logging
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -34,6 +41,7 @@ from accounts.domain_services import account_domains_refresh_many
 from accounts.signals import account_domains_added, contacts_retitled, owned_fields_requested
 from integrations.outbox.models import OutboxItem
 from integrations.salesforce import BudgetExceeded, LimitExceeded
+from integrations.salesforce.bulk import bulk_calls_needed
 from integrations.salesforce.objects import (
     EXTERNAL_ID,
     MIRROR_MODELS,
@@ -49,6 +57,7 @@ log = logging.getLogger(__name__)
 
 OVERLAP = dt.timedelta(minutes=5)
 PAGE_SIZE = 2000
+BULK_APPLY_SIZE = 5000  # records a Bulk API pull applies in one transaction
 
 
 def _plain(value):
@@ -102,27 +111,56 @@ class Puller:
 
     def pull_object(self, spec: SObject) -> None:
         mark, _ = Watermark.objects.get_or_create(sobject=spec.sobject)
-        since = None if (self.full or mark.modstamp is None) else mark.modstamp - OVERLAP
+        first = self.full or mark.modstamp is None
         soql = "SELECT {fields:literal} FROM {sobject:literal}"
         params = {"fields": ", ".join(spec.soql_fields), "sobject": spec.sobject}
-        if since is not None:
+        if not first:
             soql += " WHERE SystemModstamp >= {since}"
-            params["since"] = since
+            params["since"] = mark.modstamp - OVERLAP
         soql += " ORDER BY SystemModstamp"
         self._budget(1)
-        rows = self.client.query_all_iter(
-            soql, batch_size=PAGE_SIZE, include_deleted=True, **params
-        )
-        page = []
+        pages = self.client.query_pages(soql, batch_size=PAGE_SIZE, include_deleted=True, **params)
         highest = mark.modstamp
+        for page in pages:
+            if first and page["totalSize"] >= settings.SYNC_BULK_THRESHOLD:
+                pages.close()  # a large first pull: the rest comes from a query job
+                self._pull_bulk(spec, mark, page["totalSize"])
+                return
+            first = False
+            if page["records"]:
+                highest = self._apply_page(spec, page["records"], mark, highest)
+            if not page.get("done", True):
+                self._budget(1)  # the next page
+        self.log.flush(progress=f"pulled {spec.sobject}")
+
+    def _pull_bulk(self, spec: SObject, mark, count: int) -> None:
+        self._budget(bulk_calls_needed(count))
+        rows = self.client.bulk_query_iter(
+            spec.sobject,
+            "SELECT {fields:literal} FROM {sobject:literal}",
+            include_deleted=True,
+            fields=", ".join(spec.soql_fields),
+            sobject=spec.sobject,
+        )
+        model = apps.get_model(spec.model)
+        booleans = {"IsDeleted"} | {
+            sf_field
+            for sf_field, name in spec.fields.items()
+            if model._meta.get_field(name).get_internal_type() == "BooleanField"
+        }
+        page, highest = [], mark.modstamp
         for record in rows:
+            for name in booleans:
+                record[name] = record.get(name) == "true"
             page.append(record)
-            if len(page) == PAGE_SIZE:
-                highest = self._apply_page(spec, page, mark, highest)
+            if len(page) == BULK_APPLY_SIZE:
+                highest = self._apply_page(spec, page, mark, highest, move_mark=False)
                 page = []
-                self._budget(1)  # the next record needs the next page
         if page:
-            highest = self._apply_page(spec, page, mark, highest)
+            highest = self._apply_page(spec, page, mark, highest, move_mark=False)
+        if highest is not None and highest != mark.modstamp:
+            Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
+            mark.modstamp = highest
         self.log.flush(progress=f"pulled {spec.sobject}")
 
     def _budget(self, calls):
@@ -131,14 +169,15 @@ class Puller:
         except (BudgetExceeded, LimitExceeded) as exc:
             raise PullStopped(str(exc), exc.error_code or "BUDGET_EXCEEDED") from None
 
-    def _apply_page(self, spec, records, mark, highest):
+    def _apply_page(self, spec, records, mark, highest, *, move_mark=True):
         with transaction.atomic():
             self._apply(spec, records)
             top = max((_dt(r["SystemModstamp"]) for r in records), default=None)
             if top and (highest is None or top > highest):
                 highest = top
-                Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
-                mark.modstamp = highest
+                if move_mark:
+                    Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
+                    mark.modstamp = highest
         self.log.flush(
             progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
         )
