@@ -39,6 +39,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.domain_services import account_domains_refresh_many
 from accounts.signals import account_domains_added, contacts_retitled, owned_fields_requested
+from crmbridge.bulk import rows_insert
 from integrations.outbox.models import OutboxItem
 from integrations.salesforce import BudgetExceeded, LimitExceeded
 from integrations.salesforce.bulk import bulk_calls_needed
@@ -229,8 +230,6 @@ class Puller:
             if any(i.operation == OutboxItem.Operation.DELETE for i in waiting.get(r["Id"], ())):
                 continue  # crmbridge is deleting it: the push will, do not bring it back
             new = obj is None
-            if new:
-                obj = model(sf_id=r["Id"])
             before = {name: getattr(obj, name) for name in spec.fields.values()} if not new else {}
             values = {}
             for sf_field, name in spec.fields.items():
@@ -249,13 +248,27 @@ class Puller:
                 continue
             if spec.sobject in WRITTEN_MIRRORED:
                 snapshots.append(
-                    PulledValues(
-                        sobject=spec.sobject,
-                        sf_id=r["Id"],
-                        values={n: _plain(values[n]) for n in spec.fields.values()},
-                    )
+                    {
+                        "sobject": spec.sobject,
+                        "sf_id": r["Id"],
+                        "values": {n: _plain(values[n]) for n in spec.fields.values()},
+                    }
                 )
-            if not new and r["Id"] in waiting:
+            if new:  # a plain row: no model instance for the thousands a first pull brings
+                ext = r.get(EXTERNAL_ID)
+                to_create.append(
+                    {
+                        "sf_id": r["Id"],
+                        **values,
+                        "sf_modstamp": modstamp,
+                        "sf_created_at": _dt(r.get("CreatedDate")),
+                        "is_deleted": False,
+                        **({"crmbridge_id": ext} if ext and len(ext) <= 32 else {}),
+                    }
+                )
+                self.log.add(spec.sobject, "pulled")
+                continue
+            if r["Id"] in waiting:
                 values = self._conflicts(
                     spec, obj, r, before, values, waiting[r["Id"]], bases.get(r["Id"])
                 )
@@ -267,40 +280,34 @@ class Puller:
             ext = r.get(EXTERNAL_ID)
             if ext and not obj.crmbridge_id and len(ext) <= 32:
                 obj.crmbridge_id = ext
-            if new:
-                to_create.append(obj)
-            else:
-                row_changes = changes.setdefault(obj.pk, {})
-                row_changes.update(values)
-                for name in ("sf_modstamp", "sf_created_at", "is_deleted", "crmbridge_id"):
-                    row_changes[name] = getattr(obj, name)
-                to_update.append(obj)
-                if spec.sobject == "Contact" and before.get("title") != obj.title:
-                    retitled.append(obj)
+            row_changes = changes.setdefault(obj.pk, {})
+            row_changes.update(values)
+            for name in ("sf_modstamp", "sf_created_at", "is_deleted", "crmbridge_id"):
+                row_changes[name] = getattr(obj, name)
+            to_update.append(obj)
+            if spec.sobject == "Contact" and before.get("title") != obj.title:
+                retitled.append(obj)
             self.log.add(spec.sobject, "pulled")
         if to_delete:
             model.objects.filter(pk__in=to_delete).delete()  # Salesforce deleted them first
-        if to_create:
-            model.objects.bulk_create(to_create, batch_size=1000)
+        rows_insert(model=model, rows=to_create)
         if changes:
             # One plain UPDATE per changed row: far cheaper than bulk_update's CASE per field.
             stamp = timezone.now()
             for pk, row_changes in changes.items():
                 model.objects.filter(pk=pk).update(**row_changes, local_modified_at=stamp)
-        if snapshots:
-            PulledValues.objects.bulk_create(
-                snapshots,
-                batch_size=1000,
-                update_conflicts=True,
-                unique_fields=["sf_id"],
-                update_fields=["values"],
-            )
-        if spec.sobject == "User":
-            self._link_users(to_create + to_update)
-        if spec.sobject == "Account":
-            self._refresh_domains(to_create + to_update)
+        rows_insert(model=PulledValues, rows=snapshots, conflict=("sf_id",), update=("values",))
+        created = model.objects.filter(sf_id__in=[row["sf_id"] for row in to_create])
+        if spec.sobject == "User" and (to_create or to_update):
+            self._link_users([*created, *to_update])
+        if spec.sobject == "Account" and (to_create or to_update):
+            self._refresh_domains([*created, *to_update])
         if spec.sobject == "Contact":
-            self._reclassify(retitled + [c for c in to_create if c.title])
+            if retitled:
+                self._reclassify(retitled)
+            if any(row["title"] for row in to_create):
+                # read only if a listener classifies them (classification may well be off)
+                self._reclassify(created.exclude(title=""))
 
     def _parents(self, spec, records) -> dict:
         """sobject -> {sf_id: mirror pk} for the references on this page (one query each)."""
@@ -413,8 +420,7 @@ class Puller:
         self.rematch_domains = set()
 
     def _reclassify(self, contacts) -> None:
-        if not contacts:
-            return
+        """Tell who classifies titles; `contacts` may be a QuerySet, read only if needed."""
         answers = contacts_retitled.send(sender=Puller, contacts=contacts)
         changed = sum(n or 0 for _, n in answers)
         if changed:
