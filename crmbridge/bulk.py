@@ -11,6 +11,10 @@ of its time building them and preparing each value field by field): COPY on Post
 ``executemany`` on SQLite, or an upsert (``ON CONFLICT ... DO UPDATE``) on both.
 """
 
+import datetime as dt
+import operator
+
+from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 
@@ -96,15 +100,17 @@ def rows_insert(
             defaults[f.attname] = now
         else:
             defaults[f.attname] = f.get_default()
-    adapters = [_adapter(f, connection) for f in fields]
     names = [f.attname for f in fields]
-    values = [
-        tuple(
-            value if adapt is None else adapt(value)
-            for value, adapt in zip((row.get(n, defaults[n]) for n in names), adapters, strict=True)
-        )
-        for row in rows
-    ]
+    pick = operator.itemgetter(*names) if len(names) > 1 else lambda d: (d[names[0]],)
+    adapted = [(i, a) for i, f in enumerate(fields) if (a := _adapter(f, connection))]
+    values = []
+    for row in rows:
+        value = pick({**defaults, **row})
+        if adapted:
+            value = list(value)
+            for i, adapt in adapted:
+                value[i] = adapt(value[i])
+        values.append(value)
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(f.column) for f in fields)
     with connection.cursor() as cursor:
@@ -132,7 +138,19 @@ def _adapter(field, connection):
     if kind in _PLAIN_TYPES:
         return None
     if kind == "DateTimeField":
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            return _sqlite_datetime
         return connection.ops.adapt_datetimefield_value
     if kind == "DateField":
         return connection.ops.adapt_datefield_value
     return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _sqlite_datetime(value):
+    """What Django's SQLite backend stores for a datetime (naive UTC, ISO with a space), without
+    its per-value checks."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(" ")

@@ -101,6 +101,7 @@ class Puller:
             pair for _, pairs in owned_fields_requested.send(sender=Puller) for pair in pairs or ()
         }
         self.rematch_domains: set[str] = set()
+        self._parent_pks: dict[str, dict] = {}
 
     # -- per object -------------------------------------------------------------------------------
     def pull(self, sobjects=None) -> None:
@@ -111,6 +112,7 @@ class Puller:
         self._rematch()
 
     def pull_object(self, spec: SObject) -> None:
+        self._parent_pks = {}  # parents were pulled before: found once, they stay
         mark, _ = Watermark.objects.get_or_create(sobject=spec.sobject)
         first = self.full or mark.modstamp is None
         soql = "SELECT {fields:literal} FROM {sobject:literal}"
@@ -149,16 +151,18 @@ class Puller:
             for sf_field, name in spec.fields.items()
             if model._meta.get_field(name).get_internal_type() == "BooleanField"
         }
+        # An empty mirror has nothing to match: a job gives each record once.
+        fresh = not model.objects.exists()
         page, highest = [], mark.modstamp
         for record in rows:
             for name in booleans:
                 record[name] = record.get(name) == "true"
             page.append(record)
             if len(page) == BULK_APPLY_SIZE:
-                highest = self._apply_page(spec, page, mark, highest, move_mark=False)
+                highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
                 page = []
         if page:
-            highest = self._apply_page(spec, page, mark, highest, move_mark=False)
+            highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
         if highest is not None and highest != mark.modstamp:
             Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
             mark.modstamp = highest
@@ -170,13 +174,13 @@ class Puller:
         except (BudgetExceeded, LimitExceeded) as exc:
             raise PullStopped(str(exc), exc.error_code or "BUDGET_EXCEEDED") from None
 
-    def _apply_page(self, spec, records, mark, highest, *, move_mark=True):
+    def _apply_page(self, spec, records, mark, highest, *, bulk=False, fresh=False):
         with transaction.atomic():
-            self._apply(spec, records)
+            self._apply(spec, records, fresh=fresh)
             top = max((_dt(r["SystemModstamp"]) for r in records), default=None)
             if top and (highest is None or top > highest):
                 highest = top
-                if move_mark:
+                if not bulk:  # a job's results come in no SystemModstamp order
                     Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
                     mark.modstamp = highest
         self.log.flush(
@@ -185,14 +189,16 @@ class Puller:
         return highest
 
     # -- applying one page ------------------------------------------------------------------------
-    def _apply(self, spec: SObject, records: list[dict]) -> None:
+    def _apply(self, spec: SObject, records: list[dict], *, fresh=False) -> None:
+        """Apply one page; `fresh`: the mirror of this object was empty and these records are
+        new to it (a Bulk API pull into an empty mirror)."""
         model = apps.get_model(spec.model)
         mfields = {f.name: f for f in model._meta.concrete_fields}
         ids = [r["Id"] for r in records]
         exts = [r[EXTERNAL_ID] for r in records if r.get(EXTERNAL_ID)]
-        existing = {o.sf_id: o for o in model.objects.filter(sf_id__in=ids)}
+        existing = {} if fresh else {o.sf_id: o for o in model.objects.filter(sf_id__in=ids)}
         by_ext = {}
-        if exts:
+        if exts and not fresh:
             by_ext = {
                 o.crmbridge_id: o
                 for o in model.objects.filter(crmbridge_id__in=exts, sf_id__isnull=True)
@@ -310,24 +316,28 @@ class Puller:
                 self._reclassify(created.exclude(title=""))
 
     def _parents(self, spec, records) -> dict:
-        """sobject -> {sf_id: mirror pk} for the references on this page (one query each)."""
-        out = {}
+        """sobject -> {sf_id: mirror pk} for the references on this page (one query each, for
+        the ones earlier pages of this object did not find already)."""
+        out = self._parent_pks
         for sf_field, (_, target) in spec.refs.items():
-            wanted = {r.get(sf_field) for r in records if r.get(sf_field)}
+            known = out.setdefault(target, {})
+            wanted = {r.get(sf_field) for r in records if r.get(sf_field)} - known.keys()
             if wanted:
                 model = apps.get_model(MIRROR_MODELS[target])
-                found = model.objects.filter(sf_id__in=wanted).values_list("sf_id", "pk")
-                out.setdefault(target, {}).update(found)
+                known.update(model.objects.filter(sf_id__in=wanted).values_list("sf_id", "pk"))
         return out
 
     def _waiting_outbox(self, spec, ids, exts) -> dict:
         """Salesforce Id -> unsent outbox rows of this object (crmbridge changes not pushed)."""
+        unsent = OutboxItem.objects.filter(sobject=spec.sobject).exclude(
+            state=OutboxItem.State.SENT
+        )
+        if not unsent.exists():  # the usual case: cheaper than matching thousands of ids
+            return {}
         q = Q(sf_id__in=ids)
         if exts:
             q |= Q(crmbridge_id__in=exts)
-        rows = OutboxItem.objects.filter(q, sobject=spec.sobject).exclude(
-            state=OutboxItem.State.SENT
-        )
+        rows = unsent.filter(q)
         if not rows:
             return {}
         mirror_ids = dict(
