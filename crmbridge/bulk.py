@@ -113,22 +113,36 @@ def rows_insert(
         values.append(value)
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(f.column) for f in fields)
+    on_conflict = ""
+    if conflict:
+        meta = model._meta
+        keys = ", ".join(qn(meta.get_field(n).column) for n in conflict)
+        sets = ", ".join(
+            f"{qn(meta.get_field(n).column)} = excluded.{qn(meta.get_field(n).column)}"
+            for n in update
+        )
+        on_conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    # Table and column names come from the model, quoted; every value is a parameter or COPY data.
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and not conflict:
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        if connection.vendor == "postgresql":
+            target = table
+            if conflict:  # COPY cannot upsert: COPY into a scratch table, then one INSERT
+                target = qn(f"_rows_insert_{model._meta.db_table}")
+                cursor.execute(f"DROP TABLE IF EXISTS {target}")
+                cursor.execute(
+                    f"CREATE TEMP TABLE {target} AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
+                )
+            with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
                 for row in values:
                     copy.write_row(row)
+            if conflict:
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {target}{on_conflict}"  # noqa: S608
+                )
+                cursor.execute(f"DROP TABLE {target}")
             return len(values)
         marks = ", ".join(["%s"] * len(fields))
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names quoted
-        if conflict:
-            meta = model._meta
-            keys = ", ".join(qn(meta.get_field(n).column) for n in conflict)
-            sets = ", ".join(
-                f"{qn(meta.get_field(n).column)} = excluded.{qn(meta.get_field(n).column)}"
-                for n in update
-            )
-            sql += f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}){on_conflict}"  # noqa: S608
         cursor.executemany(sql, values)
     return len(values)
 

@@ -76,17 +76,23 @@ def _dt(value):
     return parse_datetime(value.replace("+0000", "+00:00")) if value else None
 
 
-def _value(model_field, value):
-    if model_field.get_internal_type() == "DateField":
-        return parse_date(value) if value else None
-    if model_field.get_internal_type() == "BooleanField":
-        return bool(value)
-    if value is None:
-        return None if model_field.null else ""
-    value = str(value)
-    if model_field.max_length:
-        value = value[: model_field.max_length]
-    return value
+def _converter(model_field):
+    """A Salesforce value as the mirror field keeps it (chosen once per field, not per value)."""
+    kind = model_field.get_internal_type()
+    if kind == "DateField":
+        return lambda value: parse_date(value) if value else None
+    if kind == "BooleanField":
+        return bool
+    empty = None if model_field.null else ""
+    max_length = model_field.max_length
+
+    def text(value):
+        if value is None:
+            return empty
+        value = str(value)
+        return value[:max_length] if max_length else value
+
+    return text
 
 
 class Puller:
@@ -176,8 +182,7 @@ class Puller:
 
     def _apply_page(self, spec, records, mark, highest, *, bulk=False, fresh=False):
         with transaction.atomic():
-            self._apply(spec, records, fresh=fresh)
-            top = max((_dt(r["SystemModstamp"]) for r in records), default=None)
+            top = self._apply(spec, records, fresh=fresh)
             if top and (highest is None or top > highest):
                 highest = top
                 if not bulk:  # a job's results come in no SystemModstamp order
@@ -189,11 +194,13 @@ class Puller:
         return highest
 
     # -- applying one page ------------------------------------------------------------------------
-    def _apply(self, spec: SObject, records: list[dict], *, fresh=False) -> None:
-        """Apply one page; `fresh`: the mirror of this object was empty and these records are
-        new to it (a Bulk API pull into an empty mirror)."""
+    def _apply(self, spec: SObject, records: list[dict], *, fresh=False):
+        """Apply one page; returns its highest SystemModstamp. `fresh`: the mirror of this
+        object was empty and these records are new to it (a Bulk API pull into an empty
+        mirror)."""
         model = apps.get_model(spec.model)
         mfields = {f.name: f for f in model._meta.concrete_fields}
+        converters = [(sf, name, _converter(mfields[name])) for sf, name in spec.fields.items()]
         ids = [r["Id"] for r in records]
         exts = [r[EXTERNAL_ID] for r in records if r.get(EXTERNAL_ID)]
         existing = {} if fresh else {o.sf_id: o for o in model.objects.filter(sf_id__in=ids)}
@@ -213,6 +220,7 @@ class Puller:
         snapshots = []
         to_create, to_update, to_delete, retitled = [], [], [], []
         changes = {}  # pk -> {field: value} for rows that exist
+        top = None
         for r in records:
             obj = existing.get(r["Id"])
             if obj is None and r.get(EXTERNAL_ID) in by_ext:
@@ -220,6 +228,8 @@ class Puller:
                 obj.sf_id = r["Id"]
                 changes.setdefault(obj.pk, {})["sf_id"] = obj.sf_id
             modstamp = _dt(r["SystemModstamp"])
+            if modstamp and (top is None or modstamp > top):
+                top = modstamp
             if r.get("IsDeleted"):
                 if obj is None or (obj.is_deleted and obj.sf_modstamp == modstamp):
                     continue
@@ -238,8 +248,8 @@ class Puller:
             new = obj is None
             before = {name: getattr(obj, name) for name in spec.fields.values()} if not new else {}
             values = {}
-            for sf_field, name in spec.fields.items():
-                values[name] = _value(mfields[name], r.get(sf_field))
+            for sf_field, name, convert in converters:
+                values[name] = convert(r.get(sf_field))
             for sf_field, (name, target) in spec.refs.items():
                 values[name + "_id"] = parents.get(target, {}).get(r.get(sf_field))
             if any(values[n + "_id"] is None for n in spec.required_refs):
@@ -314,6 +324,7 @@ class Puller:
             if any(row["title"] for row in to_create):
                 # read only if a listener classifies them (classification may well be off)
                 self._reclassify(created.exclude(title=""))
+        return top
 
     def _parents(self, spec, records) -> dict:
         """sobject -> {sf_id: mirror pk} for the references on this page (one query each, for
