@@ -392,7 +392,7 @@ def classification_is_on() -> bool:
 def contacts_classify_retitled(*, contacts) -> int:
     """Contacts that arrived or changed title (a pull): classify, save and queue the change.
     Nothing happens while no rule is active. Returns how many Contacts changed."""
-    if not contacts or not classification_is_on():
+    if not classification_is_on() or not contacts:  # contacts may be a QuerySet: read last
         return 0
     changed = contacts_apply_classification(contacts=contacts)
     if changed:

@@ -222,6 +222,9 @@ SALESFORCE = {
     "SECURITY_TOKEN": env("SALESFORCE_SECURITY_TOKEN", default=None),
     "DOMAIN": env("SALESFORCE_DOMAIN", default=None),
 }
+# A first pull (or a full one) of an object holding at least this many records reads it with a
+# Bulk API 2.0 query job instead of REST query pages; incremental pulls always use REST.
+SYNC_BULK_THRESHOLD = env.int("SYNC_BULK_THRESHOLD", default=50_000)
 
 # --- CSV/spreadsheet exports (django-import-export, every resource): a cell that would start a
 # formula ("=HYPERLINK(...)", "+cmd|...", "@SUM(...)") is exported as text, quoted

@@ -5,8 +5,10 @@ for versions 31.0 to 66.0 (``DEFAULT_VERSION`` 66.0; unknown versions 404, retir
 with query/queryAll (``nextRecordsUrl`` paging, parent and child relationships, aggregates with
 GROUP BY, semi-/anti-joins), sobject CRUD, upsert by external id, describe (with
 ``childRelationships``), ``composite/sobjects`` collections (create, retrieve, update, upsert,
-delete), ``composite``, ``updated/``, ``deleted/``, ``limits``; SOAP ``login`` (refused from API
-65.0) and ``convertLead``; OAuth 2.0 under ``/services/oauth2/`` (``authorize``, ``token``,
+delete), ``composite``, ``updated/``, ``deleted/``, ``limits``, Bulk API 2.0 query jobs
+(``jobs/query``: create, state, CSV results by ``Sforce-Locator``, abort, delete, list; see
+``sfemulator.bulk2``); SOAP ``login`` (refused from API 65.0) and ``convertLead``; OAuth 2.0
+under ``/services/oauth2/`` (``authorize``, ``token``,
 ``revoke``, ``userinfo``, see ``sfemulator.oauth``); Salesforce's error JSON and status codes,
 15/18-character Ids, ``Sforce-Limit-Info``, ``REQUEST_LIMIT_EXCEEDED`` and chunked request bodies.
 A new org has its API user and the standard LeadStatus values and Opportunity stages. It imports
@@ -29,6 +31,8 @@ Python API::
     org.stats["PATCH composite/sobjects/{type}/{field}"]; org.stats.total; org.stats.reset()
     org.api_limit = 100; org.api_used; org.reset_api_usage()
     org.expire_sessions()                            # next call: 401 INVALID_SESSION_ID
+    org.query_jobs.in_progress_polls = 2             # Bulk 2.0 jobs report InProgress twice
+    org.query_jobs.fail_next(1, message="timed out") # the next query job ends Failed
     app = org.create_connected_app("crmbridge", callback_urls=["https://x/cb"],
                                    certificate=cert_pem, run_as=org.username)
     app.consumer_key, app.consumer_secret            # generated unless given

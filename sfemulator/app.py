@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from . import oauth, soap, versions
+from . import bulk2, oauth, soap, versions
 from .composite import collections, composite
 from .control import control
 from .errors import ApiError, not_found
@@ -49,6 +49,9 @@ def endpoint_name(method: str, path: str) -> str:
                 tail.append("{id}")
             else:
                 tail.extend(["{field}", "{value}"])
+        return f"{method} " + "/".join(tail)
+    if head == "jobs":
+        tail = ["jobs", *parts[1:2]] + ["{id}", "results"][: len(parts) - 2]
         return f"{method} " + "/".join(tail)
     if head == "composite":
         if len(parts) == 1:
@@ -205,6 +208,8 @@ class EmulatorApp:
             return Response(200, result)
         if head == "sobjects":
             return self._sobjects(method, rest, query, body_fn, version)
+        if head == "jobs":
+            return bulk2.route(org, method, rest, query, body_fn, version)
         if head == "composite":
             if not rest and method == "POST":
                 return composite(self, body_fn() or {}, version, headers)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 
 from . import ids
 from .auth import OrgAuth
+from .bulk2 import QueryJobs
 from .conversion import OrgConversion
 from .errors import ApiError, not_found
 from .faults import Faults, Stats
@@ -73,6 +74,7 @@ class Org(OrgAuth, OrgRecords, OrgQueries, OrgConversion):
         self.stats = Stats()
         self._cursors: dict[str, tuple] = {}
         self._cursor_seq = itertools.count(1)
+        self.query_jobs = QueryJobs(self)  # Bulk API 2.0 query jobs
         self._tx_depth = 0
         self._app = None
         self._user_id = None

@@ -18,7 +18,9 @@ STATUS_TEXT = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    409: "Conflict",
     410: "Gone",
+    412: "Precondition Failed",
     500: "Server Error",
     503: "Service Unavailable",
 }

@@ -39,6 +39,7 @@ from .auth import (
     check_api_version,
     login_failure,
 )
+from .bulk import BulkQueries
 from .composite import CollectionCalls
 from .errors import (
     BudgetExceeded,
@@ -58,7 +59,7 @@ _LIMIT_RE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
 # -- the client -------------------------------------------------------------------------------
-class SalesforceClient(CollectionCalls):
+class SalesforceClient(CollectionCalls, BulkQueries):
     """A thin, retrying client over simple-salesforce. Build it with ``for_emulator``,
     ``for_loopback``, ``for_org``, or ``get_client()`` (from Django settings)."""
 
@@ -81,6 +82,7 @@ class SalesforceClient(CollectionCalls):
         max_delay: float = 30.0,
         timeout: float | None = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        bulk_poll_seconds: float = 2.0,
     ):
         self.mode = mode
         self.flow = flow
@@ -96,6 +98,7 @@ class SalesforceClient(CollectionCalls):
         self.max_delay = max_delay
         self.timeout = timeout
         self._sleep = sleep
+        self.bulk_poll_seconds = bulk_poll_seconds  # between looks at a running Bulk API job
         self._login_fn = login
         self._session = session
         self._session.hooks["response"].append(self._on_response)
@@ -113,6 +116,7 @@ class SalesforceClient(CollectionCalls):
     def for_emulator(cls, org, **kwargs) -> SalesforceClient:
         """A client for an in-process ``sfemulator.Org`` (no socket)."""
         session = org.session()
+        kwargs.setdefault("bulk_poll_seconds", 0)  # its jobs are done when first looked at
 
         def login(s):
             return SalesforceLogin(
@@ -131,6 +135,7 @@ class SalesforceClient(CollectionCalls):
         """A client for an emulated org served at ``url`` (``http://127.0.0.1:PORT``)."""
         url = url.rstrip("/")
         session = loopback_session(url)
+        kwargs.setdefault("bulk_poll_seconds", 0)
         version = kwargs.get("version", SOAP_LOGIN_LAST_VERSION)
 
         def login(s):
@@ -358,12 +363,12 @@ class SalesforceClient(CollectionCalls):
         self._rest(f"delete {sobject}", call)
 
     # -- queries ----------------------------------------------------------------------------------
-    def query_all_iter(
+    def query_pages(
         self, soql_template: str, *, batch_size: int | None = None, include_deleted=False, **params
     ) -> Iterator[dict]:
-        """Iterate over every record of a query across pages. Values go in as ``params`` and are
-        quoted by ``format_soql``: ``query_all_iter("SELECT Id FROM Contact WHERE Email = {email}",
-        email=e)``."""
+        """Every page of a query as the REST API gives it (``totalSize``, ``done``,
+        ``records``); the next page is asked for only when the caller wants it. Values go in as
+        ``params`` and are quoted by ``format_soql``."""
         soql = format_soql(soql_template, **params)
         headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else {}
         page = self._rest(
@@ -371,7 +376,7 @@ class SalesforceClient(CollectionCalls):
             lambda sf: sf.query(soql, include_deleted=include_deleted, headers=headers),
         )
         while True:
-            yield from page["records"]
+            yield page
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             next_url = page["nextRecordsUrl"]
@@ -379,6 +384,17 @@ class SalesforceClient(CollectionCalls):
                 "queryMore",
                 lambda sf, u=next_url: sf.query_more(u, identifier_is_url=True, headers=headers),
             )
+
+    def query_all_iter(
+        self, soql_template: str, *, batch_size: int | None = None, include_deleted=False, **params
+    ) -> Iterator[dict]:
+        """Iterate over every record of a query across pages. Values go in as ``params`` and are
+        quoted by ``format_soql``: ``query_all_iter("SELECT Id FROM Contact WHERE Email = {email}",
+        email=e)``."""
+        for page in self.query_pages(
+            soql_template, batch_size=batch_size, include_deleted=include_deleted, **params
+        ):
+            yield from page["records"]
 
     def query_all(self, soql_template: str, **params) -> list[dict]:
         return list(self.query_all_iter(soql_template, **params))

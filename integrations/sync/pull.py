@@ -11,6 +11,12 @@ where it stopped.
 Then what depends on the changes: Accounts' domains are rebuilt and unmatched activity on new
 domains re-matched; a changed Contact title is classified again (when classification is on).
 
+A first pull of an object (no watermark yet, or a full pull) whose first page counts at least
+``SYNC_BULK_THRESHOLD`` records reads it with one Bulk API 2.0 query job instead: ``queryAll``
+of the same fields, its CSV results in sets of ``BULK_MAX_RECORDS``, applied in pages; the
+watermark moves once, at the end, because a job's results come in no SystemModstamp order (a
+pull stopped half way starts that object over, skipping what the mirror already has).
+
 Conflicts: a record changed in Salesforce while crmbridge's own change of it still waits in the
 outbox. Salesforce wins (its value goes into the mirror and leaves the waiting payload), except
 the fields crmbridge owns (Department and Seniority when classification is on). Every conflict
@@ -23,6 +29,7 @@ import datetime as dt
 import logging
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -32,8 +39,10 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.domain_services import account_domains_refresh_many
 from accounts.signals import account_domains_added, contacts_retitled, owned_fields_requested
+from crmbridge.bulk import rows_insert
 from integrations.outbox.models import OutboxItem
 from integrations.salesforce import BudgetExceeded, LimitExceeded
+from integrations.salesforce.bulk import bulk_calls_needed
 from integrations.salesforce.objects import (
     EXTERNAL_ID,
     MIRROR_MODELS,
@@ -49,6 +58,7 @@ log = logging.getLogger(__name__)
 
 OVERLAP = dt.timedelta(minutes=5)
 PAGE_SIZE = 2000
+BULK_APPLY_SIZE = 5000  # records a Bulk API pull applies in one transaction
 
 
 def _plain(value):
@@ -66,17 +76,23 @@ def _dt(value):
     return parse_datetime(value.replace("+0000", "+00:00")) if value else None
 
 
-def _value(model_field, value):
-    if model_field.get_internal_type() == "DateField":
-        return parse_date(value) if value else None
-    if model_field.get_internal_type() == "BooleanField":
-        return bool(value)
-    if value is None:
-        return None if model_field.null else ""
-    value = str(value)
-    if model_field.max_length:
-        value = value[: model_field.max_length]
-    return value
+def _converter(model_field):
+    """A Salesforce value as the mirror field keeps it (chosen once per field, not per value)."""
+    kind = model_field.get_internal_type()
+    if kind == "DateField":
+        return lambda value: parse_date(value) if value else None
+    if kind == "BooleanField":
+        return bool
+    empty = None if model_field.null else ""
+    max_length = model_field.max_length
+
+    def text(value):
+        if value is None:
+            return empty
+        value = str(value)
+        return value[:max_length] if max_length else value
+
+    return text
 
 
 class Puller:
@@ -91,6 +107,7 @@ class Puller:
             pair for _, pairs in owned_fields_requested.send(sender=Puller) for pair in pairs or ()
         }
         self.rematch_domains: set[str] = set()
+        self._parent_pks: dict[str, dict] = {}
 
     # -- per object -------------------------------------------------------------------------------
     def pull(self, sobjects=None) -> None:
@@ -101,28 +118,60 @@ class Puller:
         self._rematch()
 
     def pull_object(self, spec: SObject) -> None:
+        self._parent_pks = {}  # parents were pulled before: found once, they stay
         mark, _ = Watermark.objects.get_or_create(sobject=spec.sobject)
-        since = None if (self.full or mark.modstamp is None) else mark.modstamp - OVERLAP
+        first = self.full or mark.modstamp is None
         soql = "SELECT {fields:literal} FROM {sobject:literal}"
         params = {"fields": ", ".join(spec.soql_fields), "sobject": spec.sobject}
-        if since is not None:
+        if not first:
             soql += " WHERE SystemModstamp >= {since}"
-            params["since"] = since
+            params["since"] = mark.modstamp - OVERLAP
         soql += " ORDER BY SystemModstamp"
         self._budget(1)
-        rows = self.client.query_all_iter(
-            soql, batch_size=PAGE_SIZE, include_deleted=True, **params
-        )
-        page = []
+        pages = self.client.query_pages(soql, batch_size=PAGE_SIZE, include_deleted=True, **params)
         highest = mark.modstamp
+        for page in pages:
+            if first and page["totalSize"] >= settings.SYNC_BULK_THRESHOLD:
+                pages.close()  # a large first pull: the rest comes from a query job
+                self._pull_bulk(spec, mark, page["totalSize"])
+                return
+            first = False
+            if page["records"]:
+                highest = self._apply_page(spec, page["records"], mark, highest)
+            if not page.get("done", True):
+                self._budget(1)  # the next page
+        self.log.flush(progress=f"pulled {spec.sobject}")
+
+    def _pull_bulk(self, spec: SObject, mark, count: int) -> None:
+        self._budget(bulk_calls_needed(count))
+        rows = self.client.bulk_query_iter(
+            spec.sobject,
+            "SELECT {fields:literal} FROM {sobject:literal}",
+            include_deleted=True,
+            fields=", ".join(spec.soql_fields),
+            sobject=spec.sobject,
+        )
+        model = apps.get_model(spec.model)
+        booleans = {"IsDeleted"} | {
+            sf_field
+            for sf_field, name in spec.fields.items()
+            if model._meta.get_field(name).get_internal_type() == "BooleanField"
+        }
+        # An empty mirror has nothing to match: a job gives each record once.
+        fresh = not model.objects.exists()
+        page, highest = [], mark.modstamp
         for record in rows:
+            for name in booleans:
+                record[name] = record.get(name) == "true"
             page.append(record)
-            if len(page) == PAGE_SIZE:
-                highest = self._apply_page(spec, page, mark, highest)
+            if len(page) == BULK_APPLY_SIZE:
+                highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
                 page = []
-                self._budget(1)  # the next record needs the next page
         if page:
-            highest = self._apply_page(spec, page, mark, highest)
+            highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
+        if highest is not None and highest != mark.modstamp:
+            Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
+            mark.modstamp = highest
         self.log.flush(progress=f"pulled {spec.sobject}")
 
     def _budget(self, calls):
@@ -131,28 +180,32 @@ class Puller:
         except (BudgetExceeded, LimitExceeded) as exc:
             raise PullStopped(str(exc), exc.error_code or "BUDGET_EXCEEDED") from None
 
-    def _apply_page(self, spec, records, mark, highest):
+    def _apply_page(self, spec, records, mark, highest, *, bulk=False, fresh=False):
         with transaction.atomic():
-            self._apply(spec, records)
-            top = max((_dt(r["SystemModstamp"]) for r in records), default=None)
+            top = self._apply(spec, records, fresh=fresh)
             if top and (highest is None or top > highest):
                 highest = top
-                Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
-                mark.modstamp = highest
+                if not bulk:  # a job's results come in no SystemModstamp order
+                    Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
+                    mark.modstamp = highest
         self.log.flush(
             progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
         )
         return highest
 
     # -- applying one page ------------------------------------------------------------------------
-    def _apply(self, spec: SObject, records: list[dict]) -> None:
+    def _apply(self, spec: SObject, records: list[dict], *, fresh=False):
+        """Apply one page; returns its highest SystemModstamp. `fresh`: the mirror of this
+        object was empty and these records are new to it (a Bulk API pull into an empty
+        mirror)."""
         model = apps.get_model(spec.model)
         mfields = {f.name: f for f in model._meta.concrete_fields}
+        converters = [(sf, name, _converter(mfields[name])) for sf, name in spec.fields.items()]
         ids = [r["Id"] for r in records]
         exts = [r[EXTERNAL_ID] for r in records if r.get(EXTERNAL_ID)]
-        existing = {o.sf_id: o for o in model.objects.filter(sf_id__in=ids)}
+        existing = {} if fresh else {o.sf_id: o for o in model.objects.filter(sf_id__in=ids)}
         by_ext = {}
-        if exts:
+        if exts and not fresh:
             by_ext = {
                 o.crmbridge_id: o
                 for o in model.objects.filter(crmbridge_id__in=exts, sf_id__isnull=True)
@@ -167,6 +220,7 @@ class Puller:
         snapshots = []
         to_create, to_update, to_delete, retitled = [], [], [], []
         changes = {}  # pk -> {field: value} for rows that exist
+        top = None
         for r in records:
             obj = existing.get(r["Id"])
             if obj is None and r.get(EXTERNAL_ID) in by_ext:
@@ -174,6 +228,8 @@ class Puller:
                 obj.sf_id = r["Id"]
                 changes.setdefault(obj.pk, {})["sf_id"] = obj.sf_id
             modstamp = _dt(r["SystemModstamp"])
+            if modstamp and (top is None or modstamp > top):
+                top = modstamp
             if r.get("IsDeleted"):
                 if obj is None or (obj.is_deleted and obj.sf_modstamp == modstamp):
                     continue
@@ -190,12 +246,10 @@ class Puller:
             if any(i.operation == OutboxItem.Operation.DELETE for i in waiting.get(r["Id"], ())):
                 continue  # crmbridge is deleting it: the push will, do not bring it back
             new = obj is None
-            if new:
-                obj = model(sf_id=r["Id"])
             before = {name: getattr(obj, name) for name in spec.fields.values()} if not new else {}
             values = {}
-            for sf_field, name in spec.fields.items():
-                values[name] = _value(mfields[name], r.get(sf_field))
+            for sf_field, name, convert in converters:
+                values[name] = convert(r.get(sf_field))
             for sf_field, (name, target) in spec.refs.items():
                 values[name + "_id"] = parents.get(target, {}).get(r.get(sf_field))
             if any(values[n + "_id"] is None for n in spec.required_refs):
@@ -210,13 +264,27 @@ class Puller:
                 continue
             if spec.sobject in WRITTEN_MIRRORED:
                 snapshots.append(
-                    PulledValues(
-                        sobject=spec.sobject,
-                        sf_id=r["Id"],
-                        values={n: _plain(values[n]) for n in spec.fields.values()},
-                    )
+                    {
+                        "sobject": spec.sobject,
+                        "sf_id": r["Id"],
+                        "values": {n: _plain(values[n]) for n in spec.fields.values()},
+                    }
                 )
-            if not new and r["Id"] in waiting:
+            if new:  # a plain row: no model instance for the thousands a first pull brings
+                ext = r.get(EXTERNAL_ID)
+                to_create.append(
+                    {
+                        "sf_id": r["Id"],
+                        **values,
+                        "sf_modstamp": modstamp,
+                        "sf_created_at": _dt(r.get("CreatedDate")),
+                        "is_deleted": False,
+                        **({"crmbridge_id": ext} if ext and len(ext) <= 32 else {}),
+                    }
+                )
+                self.log.add(spec.sobject, "pulled")
+                continue
+            if r["Id"] in waiting:
                 values = self._conflicts(
                     spec, obj, r, before, values, waiting[r["Id"]], bases.get(r["Id"])
                 )
@@ -228,60 +296,59 @@ class Puller:
             ext = r.get(EXTERNAL_ID)
             if ext and not obj.crmbridge_id and len(ext) <= 32:
                 obj.crmbridge_id = ext
-            if new:
-                to_create.append(obj)
-            else:
-                row_changes = changes.setdefault(obj.pk, {})
-                row_changes.update(values)
-                for name in ("sf_modstamp", "sf_created_at", "is_deleted", "crmbridge_id"):
-                    row_changes[name] = getattr(obj, name)
-                to_update.append(obj)
-                if spec.sobject == "Contact" and before.get("title") != obj.title:
-                    retitled.append(obj)
+            row_changes = changes.setdefault(obj.pk, {})
+            row_changes.update(values)
+            for name in ("sf_modstamp", "sf_created_at", "is_deleted", "crmbridge_id"):
+                row_changes[name] = getattr(obj, name)
+            to_update.append(obj)
+            if spec.sobject == "Contact" and before.get("title") != obj.title:
+                retitled.append(obj)
             self.log.add(spec.sobject, "pulled")
         if to_delete:
             model.objects.filter(pk__in=to_delete).delete()  # Salesforce deleted them first
-        if to_create:
-            model.objects.bulk_create(to_create, batch_size=1000)
+        rows_insert(model=model, rows=to_create)
         if changes:
             # One plain UPDATE per changed row: far cheaper than bulk_update's CASE per field.
             stamp = timezone.now()
             for pk, row_changes in changes.items():
                 model.objects.filter(pk=pk).update(**row_changes, local_modified_at=stamp)
-        if snapshots:
-            PulledValues.objects.bulk_create(
-                snapshots,
-                batch_size=1000,
-                update_conflicts=True,
-                unique_fields=["sf_id"],
-                update_fields=["values"],
-            )
-        if spec.sobject == "User":
-            self._link_users(to_create + to_update)
-        if spec.sobject == "Account":
-            self._refresh_domains(to_create + to_update)
+        rows_insert(model=PulledValues, rows=snapshots, conflict=("sf_id",), update=("values",))
+        created = model.objects.filter(sf_id__in=[row["sf_id"] for row in to_create])
+        if spec.sobject == "User" and (to_create or to_update):
+            self._link_users([*created, *to_update])
+        if spec.sobject == "Account" and (to_create or to_update):
+            self._refresh_domains([*created, *to_update])
         if spec.sobject == "Contact":
-            self._reclassify(retitled + [c for c in to_create if c.title])
+            if retitled:
+                self._reclassify(retitled)
+            if any(row["title"] for row in to_create):
+                # read only if a listener classifies them (classification may well be off)
+                self._reclassify(created.exclude(title=""))
+        return top
 
     def _parents(self, spec, records) -> dict:
-        """sobject -> {sf_id: mirror pk} for the references on this page (one query each)."""
-        out = {}
+        """sobject -> {sf_id: mirror pk} for the references on this page (one query each, for
+        the ones earlier pages of this object did not find already)."""
+        out = self._parent_pks
         for sf_field, (_, target) in spec.refs.items():
-            wanted = {r.get(sf_field) for r in records if r.get(sf_field)}
+            known = out.setdefault(target, {})
+            wanted = {r.get(sf_field) for r in records if r.get(sf_field)} - known.keys()
             if wanted:
                 model = apps.get_model(MIRROR_MODELS[target])
-                found = model.objects.filter(sf_id__in=wanted).values_list("sf_id", "pk")
-                out.setdefault(target, {}).update(found)
+                known.update(model.objects.filter(sf_id__in=wanted).values_list("sf_id", "pk"))
         return out
 
     def _waiting_outbox(self, spec, ids, exts) -> dict:
         """Salesforce Id -> unsent outbox rows of this object (crmbridge changes not pushed)."""
+        unsent = OutboxItem.objects.filter(sobject=spec.sobject).exclude(
+            state=OutboxItem.State.SENT
+        )
+        if not unsent.exists():  # the usual case: cheaper than matching thousands of ids
+            return {}
         q = Q(sf_id__in=ids)
         if exts:
             q |= Q(crmbridge_id__in=exts)
-        rows = OutboxItem.objects.filter(q, sobject=spec.sobject).exclude(
-            state=OutboxItem.State.SENT
-        )
+        rows = unsent.filter(q)
         if not rows:
             return {}
         mirror_ids = dict(
@@ -374,8 +441,7 @@ class Puller:
         self.rematch_domains = set()
 
     def _reclassify(self, contacts) -> None:
-        if not contacts:
-            return
+        """Tell who classifies titles; `contacts` may be a QuerySet, read only if needed."""
         answers = contacts_retitled.send(sender=Puller, contacts=contacts)
         changed = sum(n or 0 for _, n in answers)
         if changed:
