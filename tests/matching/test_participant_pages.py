@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from activities.cleaning import MAX_PARTICIPANTS
+from activities.contract import MAX_PARTICIPANTS
 from activities.services import activity_ingest_many
 from tests.factories import activity_item
 
