@@ -1,7 +1,5 @@
 """A first pull of a large org reads it with Bulk API 2.0 query jobs; incremental runs use REST."""
 
-import datetime as dt
-
 import pytest
 from django.apps import apps
 from django.db import models
@@ -13,26 +11,6 @@ from integrations.sync.models import PulledValues, SyncRun, Watermark
 from integrations.sync.services import sync_run_execute
 
 pytestmark = pytest.mark.django_db
-
-T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    def __init__(self, at):
-        self.at = at
-
-    def __call__(self):
-        return self.at
-
-    def tick(self, **kw):
-        self.at += dt.timedelta(**kw)
-
-
-@pytest.fixture
-def clock(sf_org):
-    c = Clock(T0)
-    sf_org.clock = c
-    return c
 
 
 @pytest.fixture

@@ -9,28 +9,9 @@ from integrations.outbox.services import outbox_enqueue
 from integrations.sync.models import Conflict, SyncRun, SyncSettings, Watermark
 from integrations.sync.services import contact_delete_following_settings, sync_run_execute
 from tests.factories import UserFactory
+from tests.sync.conftest import T0
 
 pytestmark = pytest.mark.django_db
-
-T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
-
-
-class Clock:
-    def __init__(self, at):
-        self.at = at
-
-    def __call__(self):
-        return self.at
-
-    def tick(self, **kw):
-        self.at += dt.timedelta(**kw)
-
-
-@pytest.fixture
-def clock(sf_org):
-    c = Clock(T0)
-    sf_org.clock = c
-    return c
 
 
 def run(kind="sync", **kw):
