@@ -96,6 +96,10 @@ class AddressBookSerializer(serializers.ModelSerializer):
             accounts = list(self.instance.accounts.all())
         if view == AddressBook.View.ACCOUNTS and not accounts:
             raise serializers.ValidationError({"accounts": "Choose the Accounts to show."})
+        owner = attrs.get("owner") or getattr(self.instance, "owner", None)
+        owner = owner or self.context["request"].user
+        if services.address_book_of(owner=owner, other_than=self.instance):
+            raise serializers.ValidationError({"owner": services.ONE_PER_OWNER})
         return attrs
 
 

@@ -14,6 +14,7 @@ from accounts.models import Account, Contact
 from crmbridge.crypto import EncryptedTextField
 
 DEFAULT_NAME = "Salesforce Contacts"
+ONE_PER_OWNER = "This rep already has an address book."
 
 
 class AddressBook(models.Model):
@@ -53,6 +54,14 @@ class AddressBook(models.Model):
 
     class Meta:
         ordering = ["owner__username", "pk"]
+        constraints = [
+            # One "Salesforce Contacts" book per rep: two would fight over the same Contacts.
+            models.UniqueConstraint(
+                fields=["owner"],
+                name="one_address_book_per_owner",
+                violation_error_message=ONE_PER_OWNER,
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} of {self.owner}"

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from .carddav import CardDavAuthError, CardDavClient, CardDavError
-from .models import AddressBook, AddressBookRun
+from .models import ONE_PER_OWNER, AddressBook, AddressBookRun
 from .sync import AddressBookSync
 
 log = logging.getLogger(__name__)
@@ -21,11 +22,30 @@ LOCK_TTL = timedelta(minutes=20)
 EDITABLE = ("owner", "url", "username", "secret", "name", "view", "enabled")
 
 
+def address_book_of(*, owner, other_than: AddressBook | None = None) -> AddressBook | None:
+    """The rep's address book (besides `other_than`), if they have one: a rep keeps one."""
+    books = AddressBook.objects.filter(owner=owner)
+    if other_than is not None and other_than.pk:
+        books = books.exclude(pk=other_than.pk)
+    return books.first()
+
+
+def _save(book: AddressBook) -> None:
+    book.full_clean()
+    try:
+        with transaction.atomic():
+            book.save()
+    except IntegrityError:
+        # Two requests for one rep at once both passed full_clean: the constraint decides.
+        if address_book_of(owner=book.owner, other_than=book):
+            raise ValidationError({"owner": ONE_PER_OWNER}) from None
+        raise
+
+
 @transaction.atomic
 def address_book_create(*, owner, url, username, secret="", accounts=(), **fields) -> AddressBook:
     book = AddressBook(owner=owner, url=url, username=username, secret=secret, **fields)
-    book.full_clean()
-    book.save()
+    _save(book)
     book.accounts.set(accounts)
     return book
 
@@ -46,8 +66,7 @@ def address_book_update(*, address_book: AddressBook, changes: dict) -> AddressB
     if moved:
         address_book.collection_url, address_book.sync_token = "", ""
         address_book.cards.all().delete()
-    address_book.full_clean()
-    address_book.save()
+    _save(address_book)
     if accounts is not None:
         address_book.accounts.set(accounts)
     return address_book

@@ -221,3 +221,58 @@ def test_an_admin_tests_and_syncs_any_reps_address_book_in_the_admin(
         f"/admin/addressbooks/addressbookrun/{run.pk}/"
         in client.get("/admin/addressbooks/addressbookrun/").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_a_rep_has_one_address_book(api_as, admin_member, rep_user, rita_book):
+    rep = api_as(rep_user)
+    first = rep.post("/api/v1/address-books/", new_book(), format="json")
+    assert first.status_code == 201
+
+    second = rep.post("/api/v1/address-books/", new_book(name="Also mine"), format="json")
+    assert second.status_code == 400
+    assert "already has an address book" in str(second.json()["owner"])
+
+    admin = api_as(admin_member)
+    for_rita = admin.post("/api/v1/address-books/", new_book(owner="rita"), format="json")
+    assert for_rita.status_code == 400
+    assert "already has an address book" in str(for_rita.json()["owner"])
+    moved = admin.patch(
+        f"/api/v1/address-books/{first.json()['id']}/", {"owner": "rita"}, format="json"
+    )
+    assert moved.status_code == 400
+    # Saving a book without changing its owner is not a clash with itself.
+    kept = admin.patch(f"/api/v1/address-books/{rita_book.pk}/", {"owner": "rita"}, format="json")
+    assert kept.status_code == 200
+    assert AddressBook.objects.filter(owner=rep_user).count() == 1
+    assert AddressBook.objects.filter(owner=rita_book.owner).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_second_address_book_for_a_rep(client, admin_member, rita_book):
+    client.force_login(admin_member)
+    form = {
+        "owner": rita_book.owner.pk,
+        "url": "https://dav.example.com/",
+        "username": "rita2",
+        "secret": "pw",
+        "name": "Salesforce Contacts",
+        "view": "owned",
+        "enabled": "on",
+    }
+    page = client.post("/admin/addressbooks/addressbook/add/", form)
+
+    assert page.status_code == 200
+    assert "already has an address book" in page.content.decode()
+    assert AddressBook.objects.filter(owner=rita_book.owner).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_second_address_book_racing_past_the_check_is_a_validation_error(monkeypatch, rita_book):
+    from django.core.exceptions import ValidationError
+
+    # Two requests at once both pass the model's check; the database's constraint decides.
+    monkeypatch.setattr(AddressBook, "validate_constraints", lambda self, exclude=None: None)
+    with pytest.raises(ValidationError, match="already has an address book"):
+        address_book_create(owner=rita_book.owner, url="https://dav.example.com/", username="r2")
+    assert AddressBook.objects.filter(owner=rita_book.owner).count() == 1
