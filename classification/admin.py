@@ -78,9 +78,8 @@ class ClassificationRuleForm(forms.ModelForm):
             if not typed:
                 self.add_error("new_value", "Type the new value.")
                 return data
-            same = ClassificationValue.objects.filter(dimension=dimension, value__iexact=typed)
-            existing = same.values_list("value", flat=True).first()
-            if existing is not None and existing != typed:
+            existing = ClassificationValue.case_twin(dimension=dimension, value=typed)
+            if existing is not None:
                 self.add_error(
                     "new_value", f"“{existing}” is already a {dimension} value: choose it above."
                 )

@@ -59,6 +59,16 @@ class ClassificationValue(models.Model):
         if not self.value:
             raise ValidationError({"value": "A value cannot be empty."})
 
+    @classmethod
+    def case_twin(cls, *, dimension: str, value: str) -> str | None:
+        """The known spelling of `value` when only its case differs ("finance" for "Finance"),
+        else None: a rule with the twin would silently start a second department."""
+        known = cls.objects.filter(dimension=dimension, value__iexact=value)
+        spellings = set(known.values_list("value", flat=True))
+        if not spellings or value in spellings:
+            return None
+        return min(spellings)
+
 
 class ClassificationRule(models.Model):
     """A keyword rule: titles containing `keyword` (as consecutive whole words) get `value`."""
@@ -122,6 +132,13 @@ class ClassificationRule(models.Model):
             errors["keyword"] = "The keyword is too long once normalised; use fewer words."
         if not self.value:
             errors["value"] = "Choose the value this rule sets."
+        elif self.dimension:
+            twin = ClassificationValue.case_twin(dimension=self.dimension, value=self.value)
+            if twin is not None:
+                errors["value"] = (
+                    f"“{twin}” is already a {self.dimension} value: use that spelling "
+                    "(values differing only in case would be two values)."
+                )
         if self.phrase and self.dimension:
             other = (
                 ClassificationRule.objects.filter(dimension=self.dimension, phrase=self.phrase)

@@ -254,6 +254,10 @@ def rulepack_load(*, name: str, user=None) -> dict:
             note=data.get("note", ""),
         )
         rule.keyword = rule.keyword.strip()
+        # A pack's "Finance" takes the org's "finance": the same value, spelled the org's way.
+        rule.value = (
+            ClassificationValue.case_twin(dimension=rule.dimension, value=rule.value) or rule.value
+        )
         key = (rule.dimension, " ".join(rule.as_engine_rule().words))
         if key in existing or not key[1]:
             skipped += 1

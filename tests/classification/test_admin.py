@@ -290,3 +290,16 @@ def test_a_chosen_value_saves_the_rule(csm_client):
 
     assert response.status_code == 302
     assert ClassificationRule.objects.get().value == "Engineering"
+
+
+def test_a_csv_row_whose_value_differs_from_a_known_one_only_in_case_is_refused(csm_client):
+    ClassificationValue.objects.create(dimension="department", value="Engineering")
+    response = _import(
+        csm_client,
+        "keyword,dimension,value,priority\nDeveloper,department,engineering,0\n",
+    )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+    assert "Some rows failed to validate" in text
+    assert re.search(r" 1 [^A-Za-z]*value “Engineering” is already a department value", text)
+    assert not ClassificationRule.objects.exists()

@@ -174,3 +174,33 @@ def test_a_keyword_that_grows_too_long_when_normalised_is_a_400(api_as, csm_user
         RULES, {"keyword": "\ufdfa" * 100, "dimension": "department", "value": "X"}, format="json"
     )
     assert response.status_code == 400
+
+
+def test_a_value_differing_from_a_known_one_only_in_case_is_a_400(api_as, csm_user):
+    api = api_as(csm_user)
+    known = api.post(
+        RULES, {"keyword": "Finance", "dimension": "department", "value": "Finance"}, format="json"
+    )
+    assert known.status_code == 201
+
+    twin = api.post(
+        RULES, {"keyword": "Treasury", "dimension": "department", "value": "finance"}, format="json"
+    )
+    assert twin.status_code == 400
+    assert "“Finance” is already a department value" in str(twin.json()["value"])
+    changed = api.patch(f"{RULES}{known.json()['id']}/", {"value": "FINANCE"}, format="json")
+    assert changed.status_code == 400
+    same = api.post(
+        RULES, {"keyword": "Treasury", "dimension": "department", "value": "Finance"}, format="json"
+    )
+    assert same.status_code == 201
+    # The other dimension has its own values.
+    other = api.post(
+        RULES, {"keyword": "CFO", "dimension": "seniority", "value": "finance"}, format="json"
+    )
+    assert other.status_code == 201
+    assert sorted(ClassificationRule.objects.values_list("value", flat=True)) == [
+        "Finance",
+        "Finance",
+        "finance",
+    ]

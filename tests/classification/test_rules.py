@@ -108,3 +108,16 @@ def test_it_pulls_the_picklist_values_from_salesforce(db, sf_client):
     assert {"Vice President", "Director"} <= set(values.values_list("value", flat=True))
     again = services.classification_values_refresh_from_salesforce()
     assert again == {"department": [], "seniority": []}
+
+
+def test_a_rule_pack_takes_the_orgs_spelling_of_a_value(db, django_capture_on_commit_callbacks):
+    from classification.engine import load_rulepack
+    from classification.models import ClassificationValue
+
+    pack_value = load_rulepack("seniority_starter")[0]["value"]
+    ClassificationValue.objects.create(dimension="seniority", value=pack_value.lower())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.rulepack_load(name="seniority_starter")
+
+    values = set(ClassificationRule.objects.values_list("value", flat=True))
+    assert pack_value.lower() in values and pack_value not in values
