@@ -21,9 +21,12 @@ from django.utils import timezone
 CHUNK = 500
 
 
-def rows_update_values(*, model, fields: list[str], rows: list[tuple]) -> int:
+def rows_update_values(
+    *, model, fields: list[str], rows: list[tuple], shared: dict | None = None
+) -> int:
     """``rows`` holds ``(pk, value_of_fields[0], value_of_fields[1], ...)``; each row gets its
-    own values. Returns how many rows were updated."""
+    own values, and every row the values of ``shared`` ({field name: value}) in the same
+    statement. Returns how many rows were updated."""
     if not rows:
         return 0
     connection = connections[router.db_for_write(model)]
@@ -31,17 +34,24 @@ def rows_update_values(*, model, fields: list[str], rows: list[tuple]) -> int:
     meta = model._meta
     pk_field = meta.pk
     columns = [meta.get_field(name) for name in fields]
+    same = [(meta.get_field(name), value) for name, value in (shared or {}).items()]
     assignments = ", ".join(
-        f"{qn(f.column)} = {_typed(f'v.column{i + 2}', f, connection)}"
-        for i, f in enumerate(columns)
+        [
+            *(
+                f"{qn(f.column)} = {_typed(f'v.column{i + 2}', f, connection)}"
+                for i, f in enumerate(columns)
+            ),
+            *(f"{qn(f.column)} = %s" for f, _ in same),
+        ]
     )
+    shared_params = [f.get_db_prep_save(value, connection) for f, value in same]
     marks = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
     table = qn(meta.db_table)
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            params = []
+            params = list(shared_params)
             for pk, *values in chunk:
                 params.append(pk_field.get_db_prep_value(pk, connection))
                 params.extend(

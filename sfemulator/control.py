@@ -36,7 +36,8 @@ def control(org, req: Request) -> Response:
                         float(data["rate"]), kind, seed=int(data.get("seed", 0)), **kw
                     )
                 else:
-                    org.faults.fail_next(int(data.get("n", 1)), kind, **kw)
+                    skip = int(data.get("skip", 0))
+                    org.faults.fail_next(int(data.get("n", 1)), kind, skip=skip, **kw)
             except ValueError as exc:
                 return Response(400, {"error": str(exc)})
         return Response(200, {"faults": org.faults.describe()})

@@ -26,12 +26,14 @@ class _Rule:
     rng: random.Random | None = None
     endpoint: str | None = None
     after: bool = False  # fail after the request was processed (writes already done)
+    skip: int = 0  # matching calls let through before the rule starts failing
 
 
 class Faults:
     """Make calls fail on purpose.
 
-    ``fail_next(n, kind)`` fails the next n matching calls; ``fail_rate(rate, kind, seed=...)``
+    ``fail_next(n, kind)`` fails the next n matching calls (``skip=k``: after letting k
+    through); ``fail_rate(rate, kind, seed=...)``
     fails a seeded-random fraction. ``endpoint`` restricts a rule to one endpoint name (see
     ``Stats``), e.g. ``"PATCH composite/sobjects/{type}/{field}"``, or a prefix of one such as
     ``"GET query"``.
@@ -45,10 +47,12 @@ class Faults:
         self._rules: list[_Rule] = []
         self.injected = Counter()
 
-    def fail_next(self, n: int = 1, kind: str = "503", *, endpoint=None, after=False) -> None:
+    def fail_next(
+        self, n: int = 1, kind: str = "503", *, endpoint=None, after=False, skip: int = 0
+    ) -> None:
         _check(kind)
         with self._lock:
-            self._rules.append(_Rule(kind, int(n), endpoint=endpoint, after=after))
+            self._rules.append(_Rule(kind, int(n), endpoint=endpoint, after=after, skip=skip))
 
     def fail_rate(
         self, rate: float, kind: str = "503", *, seed: int = 0, endpoint=None, after=False
@@ -69,6 +73,9 @@ class Faults:
                 if rule.endpoint and not endpoint.startswith(rule.endpoint):
                     continue
                 if rule.remaining is not None:
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        continue
                     rule.remaining -= 1
                     if rule.remaining <= 0:
                         self._rules.remove(rule)

@@ -14,6 +14,9 @@ from django.utils import timezone
 from .models import OutboxItem
 
 BATCH_SIZE = 200  # records per sObject Collections request
+# Rows one claim takes: a few collection calls' worth, so the claim's and the sent mark's
+# statements are paid once per 1,000 records, not per 200.
+CLAIM_SIZE = 5 * BATCH_SIZE
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 
 
@@ -36,27 +39,38 @@ def due(now):
     )
 
 
-def outbox_claim(*, worker: str | None = None, limit: int = BATCH_SIZE, now=None) -> list:
+def outbox_claim(
+    *, worker: str | None = None, limit: int = CLAIM_SIZE, now=None, after: dict | None = None
+) -> list:
     """Claim up to `limit` due rows of one sobject and operation, lowest stage first. The
-    conditional UPDATE takes only rows still pending, so concurrent pushers split the work."""
+    conditional UPDATE takes only rows still pending, so concurrent pushers split the work.
+
+    `after`, a dict one push keeps across its claims, holds the last id claimed per (stage,
+    sobject, operation): the next claim starts there instead of walking again over every row
+    this push already sent (on PostgreSQL those stay in the index until vacuum, and the planner,
+    which saw them pending, scans them: each claim got slower as a backlog drained). A group
+    with nothing due past its mark is asked once more from the start, so no due row is missed.
+    """
     now = now or timezone.now()
+    after = {} if after is None else after
     waiting = OutboxItem.objects.filter(due(now))
     first = waiting.order_by("stage", "id").values_list("stage", "sobject", "operation").first()
     if first is None:
         return []
-    stage, sobject, operation = first
-    ids = list(
-        waiting.filter(stage=stage, sobject=sobject, operation=operation)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
+    group = waiting.filter(stage=first[0], sobject=first[1], operation=first[2]).order_by("id")
+    ids = []
+    if first in after:
+        ids = list(group.filter(id__gt=after[first]).values_list("id", flat=True)[:limit])
+    if not ids:
+        ids = list(group.values_list("id", flat=True)[:limit])
+    if not ids:
+        return []
+    after[first] = ids[-1]
     token = f"{worker or worker_name()}/{uuid.uuid4().hex[:12]}"[:64]
     OutboxItem.objects.filter(id__in=ids, state=OutboxItem.State.PENDING).update(
         state=OutboxItem.State.CLAIMED, claimed_by=token, claimed_at=now
     )
-    return list(
-        OutboxItem.objects.filter(claimed_by=token, state=OutboxItem.State.CLAIMED).order_by("id")
-    )
+    return list(OutboxItem.objects.filter(id__in=ids, claimed_by=token).order_by("id"))
 
 
 def release(items) -> None:

@@ -36,9 +36,9 @@ class OutboxItem(models.Model):
     # The mirror row to write the Salesforce Id back to, as "app_label.model:pk".
     local_ref = models.CharField(max_length=80, blank=True)
 
-    state = models.CharField(
-        max_length=10, choices=State.choices, default=State.PENDING, db_index=True
-    )
+    # Not indexed alone: outbox_pending_idx starts with it, and an extra index is written
+    # on every claim and every sent mark.
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True)

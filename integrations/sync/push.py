@@ -95,6 +95,7 @@ class Pusher:
         self.log = runlog or RunLog(None, client)
         self.worker = worker or worker_name()
         self.result = PushResult()
+        self.claimed_up_to: dict = {}  # see outbox_claim's `after`
 
     def push(self, *, max_batches: int | None = None, now=None, refresh_usage=True) -> PushResult:
         outbox_reclaim_stale(now=now)
@@ -107,7 +108,7 @@ class Pusher:
                 return self.result
             self.log.mark_api(already_spent=1)
         while max_batches is None or self.result.batches < max_batches:
-            items = outbox_claim(worker=self.worker, now=now)
+            items = outbox_claim(worker=self.worker, now=now, after=self.claimed_up_to)
             if not items:
                 break
             try:
@@ -130,33 +131,51 @@ class Pusher:
 
     # -- one batch: one sobject, one operation ----------------------------------------------------
     def _batch(self, items, *, now) -> None:
+        """Send one claim, a collection call per BATCH_SIZE records. Each call's outcome is
+        kept: if a later call fails or stops the push, the records already in Salesforce are
+        still marked sent (one write for the claim), and only the rest wait."""
         sobject, operation = items[0].sobject, items[0].operation
         ready = self._prepare(items, now=now)
         if not ready:
             return
         groups = _coalesce(ready, operation)
         calls = math.ceil(len(groups) / BATCH_SIZE)
-        records = [g.record for g in groups]
         try:
             self.client.ensure_budget(calls)
-            if operation == OutboxItem.Operation.UPSERT:
-                results = self.client.upsert_many(sobject, EXTERNAL_ID, records)
-            elif operation == OutboxItem.Operation.UPDATE:
-                results = self.client.update_many(sobject, records)
-            else:
-                results = self.client.delete_many([r["Id"] for r in records])
         except (BudgetExceeded, LimitExceeded) as exc:
             raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
-        except TransientError as exc:
-            for g in groups:
-                self._retry(g.items, exc.error_code or "TRANSIENT", str(exc), now=now)
-            return
+        done = []
+        try:
+            for start in range(0, len(groups), BATCH_SIZE):
+                chunk = groups[start : start + BATCH_SIZE]
+                try:
+                    results = self._send(sobject, operation, [g.record for g in chunk])
+                except TransientError as exc:
+                    for g in groups[start:]:
+                        self._retry(g.items, exc.error_code or "TRANSIENT", str(exc), now=now)
+                    break
+                done.extend(self._outcomes(chunk, results, now=now))
+        finally:
+            self._sent(done, now=now)
+
+    def _send(self, sobject, operation, records) -> list:
+        try:
+            if operation == OutboxItem.Operation.UPSERT:
+                return self.client.upsert_many(sobject, EXTERNAL_ID, records)
+            if operation == OutboxItem.Operation.UPDATE:
+                return self.client.update_many(sobject, records)
+            return self.client.delete_many([r["Id"] for r in records])
+        except (BudgetExceeded, LimitExceeded) as exc:
+            raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
         except PermanentError as exc:
             # The whole call was refused (login, session, a malformed request): not one
             # record's fault. Stop; the rows wait for the next run, the run says why.
             raise PushStopped(
                 f"Salesforce refused the call: {exc}", exc.error_code or "ERROR"
             ) from None
+
+    def _outcomes(self, groups, results, *, now) -> list:
+        """Retry or fail the records Salesforce refused; returns (group, Id) of the others."""
         done = []
         for g, res in zip(groups, results, strict=False):
             if res and res.get("success"):
@@ -178,7 +197,7 @@ class Pusher:
                 self._retry(g.items, code, message, now=now)
             else:
                 self._fail(g.items, code, message)
-        self._sent(done, now=now)
+        return done
 
     def _prepare(self, items, *, now) -> list:
         """Resolve parent references (see integrations.outbox.payloads); defer rows
@@ -256,14 +275,13 @@ class Pusher:
 
     # -- outcomes ---------------------------------------------------------------------------------
     def _sent(self, done, *, now) -> None:
-        """Mark the sent rows and write the Salesforce Ids back: a few queries per batch (the
-        fields every sent row shares in one UPDATE, the Ids joined from a VALUES list)."""
-        items, new_ids = [], []
+        """Mark the sent rows and write the Salesforce Ids back: a few queries per batch (one
+        UPDATE of the outbox rows, the Ids joined from a VALUES list)."""
+        items = []
         for group, sf_id in done:
             for item in group.items:
-                if sf_id and sf_id != item.sf_id:
+                if sf_id:
                     item.sf_id = sf_id
-                    new_ids.append((item.id, sf_id))
                 items.append(item)
         if not items:
             return
@@ -280,8 +298,11 @@ class Pusher:
             for name, value in shared.items():
                 setattr(item, name, value)
         with transaction.atomic():
-            OutboxItem.objects.filter(id__in=[i.id for i in items]).update(**shared)
-            rows_update_values(model=OutboxItem, fields=["sf_id"], rows=new_ids)
+            # One statement: each row's Salesforce Id, and what every sent row shares.
+            rows_update_values(
+                model=OutboxItem, fields=["sf_id"], rows=[(i.id, i.sf_id) for i in items],
+                shared=shared,
+            )  # fmt: skip
             _write_back_many(
                 [i for i in items if i.sf_id and i.operation == OutboxItem.Operation.UPSERT]
             )
@@ -290,13 +311,17 @@ class Pusher:
             self.log.add(group.sobject, "pushed", len(group.items))
 
     def _retry(self, items, code, message, *, now) -> None:
+        # One UPDATE per attempt count (a failed call's rows mostly share one), not per row.
+        by_attempts = defaultdict(list)
         for item in items:
             attempts = item.attempts + 1
             if attempts >= MAX_ATTEMPTS:
                 self._fail([item], code, f"gave up after {attempts} attempts: {message}")
                 continue
+            by_attempts[attempts].append(item)
+        for attempts, waiting in by_attempts.items():
             delay = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempts - 1)))
-            OutboxItem.objects.filter(id=item.id).update(
+            OutboxItem.objects.filter(id__in=[i.id for i in waiting]).update(
                 state=OutboxItem.State.PENDING,
                 attempts=attempts,
                 next_attempt_at=now + delay,
@@ -305,8 +330,9 @@ class Pusher:
                 error_code=(code or "")[:60],
                 last_error=message,
             )
-            self.result.retrying += 1
-            self.log.add(item.sobject, "retrying")
+            for item in waiting:
+                self.result.retrying += 1
+                self.log.add(item.sobject, "retrying")
 
     def _defer(self, item, ref: Ref, *, now) -> None:
         OutboxItem.objects.filter(id=item.id).update(

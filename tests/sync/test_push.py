@@ -217,6 +217,27 @@ def test_a_child_waits_for_its_parent_and_fails_when_the_parent_failed(sf_org, s
     )
 
 
+def test_a_call_failing_inside_a_claim_keeps_what_the_calls_before_it_sent(sf_org, sf_client):
+    account, contacts = new_account_and_contacts(450)  # one claim, three collection calls
+    # The Account's call and the Contacts' first call go through; the second always fails.
+    sf_org.faults.fail_next(sf_client.max_attempts, "503", endpoint=UPSERT, skip=2)
+
+    result = outbox_push()
+
+    assert result.pushed == 1 + 200 and result.retrying == 250
+    sent = OutboxItem.objects.filter(sobject="Contact", state="sent")
+    assert sent.count() == 200 and len(sf_by_ext(sf_org, "Contact")) == 200
+    assert (
+        Contact.objects.filter(pk__in=[c.pk for c in contacts], sf_id__isnull=False).count() == 200
+    )
+    waiting = OutboxItem.objects.filter(sobject="Contact", state="pending")
+    assert waiting.count() == 250 and not waiting.filter(error_code="").exists()
+
+    later = timezone.now() + dt.timedelta(hours=1)
+    assert outbox_push(now=later).pushed == 250
+    assert len(sf_by_ext(sf_org, "Contact")) == 450
+
+
 def test_two_claims_never_take_the_same_row(db, enqueue):
     for i in range(5):
         enqueue(sobject="Account", crmbridge_id=f"a-{i}", payload={"Name": str(i)})
@@ -225,6 +246,30 @@ def test_two_claims_never_take_the_same_row(db, enqueue):
     assert len(first) == 3 and len(second) == 2
     assert not {i.id for i in first} & {i.id for i in second}
     assert outbox_claim(worker="w3") == []
+
+
+def test_one_pushs_claims_go_on_after_its_last_row_but_never_miss_one_due_again(db, enqueue):
+    rows = [
+        enqueue(sobject="Account", crmbridge_id=f"a-{i}", payload={"Name": str(i)})
+        for i in range(5)
+    ]
+    claimed_up_to = {}
+
+    first = outbox_claim(worker="w", limit=2, after=claimed_up_to)
+    # The first row is handed back (a retry due at once) while the push goes on.
+    OutboxItem.objects.filter(pk=rows[0].pk).update(state="pending", claimed_by="")
+    second = outbox_claim(worker="w", limit=2, after=claimed_up_to)
+    third = outbox_claim(worker="w", limit=2, after=claimed_up_to)
+    fourth = outbox_claim(worker="w", limit=2, after=claimed_up_to)
+
+    ids = [[item.pk for item in claim] for claim in (first, second, third, fourth)]
+    assert ids == [
+        [rows[0].pk, rows[1].pk],
+        [rows[2].pk, rows[3].pk],
+        [rows[4].pk],
+        [rows[0].pk],  # past the mark nothing is due: asked again from the start
+    ]
+    assert outbox_claim(worker="w", after=claimed_up_to) == []
 
 
 def test_a_dead_workers_claims_are_handed_out_again(sf_org, sf_client, enqueue):
