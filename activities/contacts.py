@@ -18,6 +18,7 @@ from accounts import services as account_services
 from accounts.models import SalesforceUser
 from accounts.selectors import contacts_by_email, leads_by_email
 from classification.selectors import active_ruleset
+from crmbridge.bulk import objects_insert
 from crmbridge.models import GlobalSettings
 from crmbridge.selectors import profile_for_user
 
@@ -190,7 +191,7 @@ def _process(ids, result: ProcessResult) -> None:
     result.contacts_created += len(writes.contacts)
     result.leads_created += len(writes.leads)
     result.logged += len(made)
-    ContactDecision.objects.bulk_create(writes.new_decisions, batch_size=1000)
+    objects_insert(writes.new_decisions)
     ContactDecision.objects.bulk_update(
         writes.changed_decisions,
         ["activity", "email", "outcome", "checks", "profile_name", "contact", "lead"],

@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
+from crmbridge.bulk import objects_insert
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 from crmbridge.transactions import atomic_with_retry
@@ -152,13 +153,13 @@ def _insert(new_rows):
     activities = [activity for activity, _ in new_rows]
     try:
         with transaction.atomic():
-            Activity.objects.bulk_create(activities, batch_size=500)
+            objects_insert(activities)
             parts = []
             for activity, participants in new_rows:
                 for participant in participants:
                     participant.activity = activity
                     parts.append(participant)
-            Participant.objects.bulk_create(parts, batch_size=1000)
+            objects_insert(parts)
         return {id(a): a for a in activities}, {}
     except IntegrityError:
         pass

@@ -5,6 +5,8 @@ The payload format is described in `payloads.py`.
 
 from django.db import IntegrityError, transaction
 
+from crmbridge.bulk import objects_insert
+
 from .models import OutboxItem
 from .payloads import local_ref
 from .signals import outbox_enqueued
@@ -76,7 +78,7 @@ def outbox_enqueue_many(*, writes: list[dict]) -> list[OutboxItem]:
     if not items:
         return []
     _check_transaction()
-    OutboxItem.objects.bulk_create(items, batch_size=500)
+    objects_insert(items)
     outbox_enqueued.send(sender=OutboxItem)
     return items
 
@@ -119,7 +121,7 @@ def outbox_create_once(*, model, rows: list, write) -> list:
         return []
     try:
         with transaction.atomic():
-            model.objects.bulk_create(rows, batch_size=500)
+            objects_insert(rows)
             outbox_enqueue_many(writes=[write(r) for r in rows])
         return rows
     except IntegrityError:
