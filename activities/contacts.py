@@ -57,15 +57,24 @@ def _newest_change_times(contact_ids) -> dict:
     return {(r["contact_id"], r["field"]): r["newest"] for r in rows}
 
 
-def contacts_process(*, activities) -> ProcessResult:
+def contacts_process(*, activities=(), fresh=None) -> ProcessResult:
     """Decide, create, classify and log for the external participants of `activities`.
-    Runs in the caller's transaction (or its own)."""
-    ids = [a.pk if isinstance(a, Activity) else a for a in activities]
+    Runs in the caller's transaction (or its own).
+
+    `fresh` is what ingestion has in memory for activities it has just created (instead of
+    `activities`): (activity, [participants]) pairs and the MatchContext it matched them with,
+    so nothing is read again (a new activity has no decisions or logs yet)."""
     result = ProcessResult()
+    if fresh is not None:
+        pairs, ctx = fresh
+        with transaction.atomic():
+            _process(_from_memory(pairs, ctx), result)
+        return result
+    ids = [a.pk if isinstance(a, Activity) else a for a in activities]
     if not ids:
         return result
     with transaction.atomic():
-        _process(ids, result)
+        _process(_load(ids), result)
     return result
 
 
@@ -98,41 +107,69 @@ def _load(ids) -> _Loaded | None:
     by_activity = defaultdict(list)
     for p in (
         Participant.objects.filter(activity__in=acts, is_internal=False)
-        .select_related("contact", "lead", "account")
+        .select_related("contact__account", "lead", "account")
         .order_by("pk")
     ):
         by_activity[p.activity_id].append(p)
     participants = [p for ps in by_activity.values() for p in ps]
     if not participants:
         return None
-    settings = GlobalSettings.load()
-    profiles = {}
-    for a in acts:
-        if a.owner_id not in profiles:
-            profiles[a.owner_id] = profile_for_user(user=a.owner)
     emails = {p.email.lower() for p in participants if p.email}
-    contacts = {e: rows[0] for e, rows in contacts_by_email(emails=emails).items() if rows}
     logged = set()
     for act_id, contact_id, lead_id in ActivityLog.objects.filter(activity__in=acts).values_list(
         "activity_id", "contact_id", "lead_id"
     ):
         logged.add((act_id, "c", contact_id) if contact_id else (act_id, "l", lead_id))
+    return _loaded(
+        acts,
+        by_activity,
+        contacts=contacts_by_email(emails=emails),
+        leads=leads_by_email(emails=emails),
+        decisions={
+            d.participant_id: d
+            for d in ContactDecision.objects.filter(participant__in=[p.pk for p in participants])
+        },
+        logged=logged,
+    )
+
+
+def _from_memory(pairs, ctx) -> _Loaded | None:
+    """_Loaded for activities just created (see contacts_process's `fresh`). The MatchContext's
+    Leads leave out the addresses that have a Contact, which never need a Lead here."""
+    acts = sorted(
+        (a for a, _ in pairs if a.match_status != Activity.MatchStatus.PENDING),
+        key=lambda a: (a.occurred_at, a.pk),
+    )
+    external = {a.pk: [p for p in ps if not p.is_internal] for a, ps in pairs}
+    by_activity = {pk: sorted(ps, key=lambda p: p.pk) for pk, ps in external.items() if ps}
+    if not acts or not by_activity:
+        return None
+    return _loaded(
+        acts, by_activity, contacts=ctx.contacts, leads=ctx.leads, decisions={}, logged=set()
+    )
+
+
+def _loaded(acts, by_activity, *, contacts, leads, decisions, logged) -> _Loaded:
+    """The rest of _Loaded: settings, profiles, owners, rule set and change times."""
+    settings = GlobalSettings.load()
+    profiles = {}
+    for a in acts:
+        if a.owner_id not in profiles:
+            profiles[a.owner_id] = profile_for_user(user=a.owner)
+    first_contacts = {e: rows[0] for e, rows in contacts.items() if rows}
     return _Loaded(
         activities=acts,
         participants=by_activity,
         settings=settings,
         profiles=profiles,
         sf_owner_of_user=_owner_sf_users(acts),
-        contacts=contacts,
-        leads={e: rows[0] for e, rows in leads_by_email(emails=emails).items() if rows},
-        decisions={
-            d.participant_id: d
-            for d in ContactDecision.objects.filter(participant__in=[p.pk for p in participants])
-        },
+        contacts=first_contacts,
+        leads={e: rows[0] for e, rows in leads.items() if rows},
+        decisions=decisions,
         logged=logged,
         ruleset=active_ruleset(),
         change_times=(
-            _newest_change_times([c.pk for c in contacts.values()])
+            _newest_change_times([c.pk for c in first_contacts.values()])
             if settings.auto_attribute_updates
             else {}
         ),
@@ -151,8 +188,7 @@ class _Writes:
     logs: list = field(default_factory=list)
 
 
-def _process(ids, result: ProcessResult) -> None:
-    loaded = _load(ids)
+def _process(loaded: _Loaded | None, result: ProcessResult) -> None:
     if loaded is None:
         return
     writes = _Writes()
@@ -163,14 +199,18 @@ def _process(ids, result: ProcessResult) -> None:
             key = p.email.lower()
             contact = p.contact if p.contact and not p.contact.is_deleted else None
             contact = contact or loaded.contacts.get(key)
-            details = person_details(
-                email=p.email,
-                display_name=p.name,
-                body=sender_body(activity, p),
-                title=p.title,
-                phone=p.phone,
-                country=p.country,
-            )
+            lead = None if contact else (p.lead or loaded.leads.get(key))
+            details = None
+            # decide reads them for a gate (no one has the address) or an attribute update only
+            if (contact is None and lead is None) or loaded.settings.auto_attribute_updates:
+                details = person_details(
+                    email=p.email,
+                    display_name=p.name,
+                    body=sender_body(activity, p),
+                    title=p.title,
+                    phone=p.phone,
+                    country=p.country,
+                )
             decision = decide(
                 settings=loaded.settings,
                 profile=profile,
@@ -178,7 +218,7 @@ def _process(ids, result: ProcessResult) -> None:
                 participant=p,
                 details=details,
                 contact=contact,
-                lead=None if contact else (p.lead or loaded.leads.get(key)),
+                lead=lead,
                 ruleset=loaded.ruleset,
                 owner=owner,
                 known=loaded.change_times,

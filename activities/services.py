@@ -127,10 +127,10 @@ PARTICIPANT_MATCH_FIELDS = [
 ]
 
 
-def after_match(activities):
+def after_match(activities, *, fresh=None):
     """Runs inside the ingestion / re-match / Edit match transaction, after matching: the one
-    place that starts contact creation."""
-    contacts_process(activities=activities)
+    place that starts contact creation (`fresh`: see contacts_process)."""
+    contacts_process(activities=activities, fresh=fresh)
 
 
 def _existing_by_key(keys):
@@ -273,10 +273,10 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                 rows.append((index, activity, participants))
             created, taken = _insert([(a, p) for _, a, p in rows])
             made = []
-            for index, activity, _ in rows:
+            for index, activity, participants in rows:
                 if id(activity) in created:
                     results[index] = IngestResult(CREATED, activity)
-                    made.append(activity)
+                    made.append((activity, participants))
                 else:
                     results[index] = _existing_result(
                         taken[id(activity)], activity.owner, actor_is_admin
@@ -284,7 +284,7 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                 for repeat in first_of_key[(activity.source, activity.external_id)][1]:
                     results[repeat] = IngestResult(EXISTING, results[index].activity)
             if made:
-                after_match(made)
+                after_match([], fresh=(made, ctx))
 
     atomic_with_retry(write)
     return results
