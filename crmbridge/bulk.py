@@ -192,7 +192,8 @@ def objects_insert(objs: list) -> list:
     model = type(objs[0])
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objs, batch_size=CHUNK)
+        model.objects.bulk_create(objs, batch_size=CHUNK)
+        return objs
     meta = model._meta
     pk_field = meta.pk
     fields = meta.concrete_fields
