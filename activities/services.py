@@ -73,12 +73,11 @@ def match_context_for(*, emails, settings=None) -> matching.MatchContext:
     settings = settings or GlobalSettings.load()
     emails = {e.lower() for e in emails}
     domains = {matching.participant_domain(e) for e in emails} - {""}
-    contacts = account_selectors.contacts_by_email(emails=emails)
+    by_pk = {}  # one Account object per row, shared by its domains and Contacts
+    accounts = account_selectors.accounts_for_domains(domains=domains, known=by_pk)
+    contacts = account_selectors.contacts_by_email(emails=emails, accounts=by_pk)
     leads = account_selectors.leads_by_email(emails=emails - set(contacts))
-    accounts = account_selectors.accounts_for_domains(domains=domains)
-    account_ids = {a.pk for group in accounts.values() for a in group}
-    account_ids |= {c.account_id for group in contacts.values() for c in group if c.account_id}
-    opportunities = account_selectors.open_opportunities_for_accounts(account_ids=account_ids)
+    opportunities = account_selectors.open_opportunities_for_accounts(account_ids=set(by_pk))
     return matching.MatchContext(
         contacts=contacts,
         leads=leads,
