@@ -18,7 +18,7 @@ from accounts import services as account_services
 from accounts.models import SalesforceUser
 from accounts.selectors import contacts_by_email, leads_by_email
 from classification.selectors import active_ruleset
-from crmbridge.bulk import objects_insert
+from crmbridge.bulk import rows_insert, rows_update_values
 from crmbridge.models import GlobalSettings
 from crmbridge.selectors import profile_for_user
 
@@ -89,7 +89,7 @@ class _Loaded:
     sf_owner_of_user: dict
     contacts: dict  # lower e-mail -> Contact (new ones join as they are decided)
     leads: dict
-    decisions: dict  # participant pk -> existing ContactDecision
+    decisions: dict  # participant pk -> pk of its existing ContactDecision
     logged: set
     ruleset: object
     change_times: dict
@@ -125,10 +125,11 @@ def _load(ids) -> _Loaded | None:
         by_activity,
         contacts=contacts_by_email(emails=emails),
         leads=leads_by_email(emails=emails),
-        decisions={
-            d.participant_id: d
-            for d in ContactDecision.objects.filter(participant__in=[p.pk for p in participants])
-        },
+        decisions=dict(
+            ContactDecision.objects.filter(
+                participant__in=[p.pk for p in participants]
+            ).values_list("participant_id", "pk")
+        ),
         logged=logged,
     )
 
@@ -180,8 +181,9 @@ def _loaded(acts, by_activity, *, contacts, leads, decisions, logged) -> _Loaded
 class _Writes:
     """Every write of one call, applied together at the end (people first)."""
 
-    new_decisions: list = field(default_factory=list)
-    changed_decisions: list = field(default_factory=list)
+    # (existing pk or None, participant, activity, (email, outcome, checks, profile name),
+    #  contact, lead)
+    decisions: list = field(default_factory=list)
     contacts: list = field(default_factory=list)
     leads: list = field(default_factory=list)
     roles: list = field(default_factory=list)
@@ -231,41 +233,68 @@ def _process(loaded: _Loaded | None, result: ProcessResult) -> None:
     result.contacts_created += len(writes.contacts)
     result.leads_created += len(writes.leads)
     result.logged += len(made)
-    objects_insert(writes.new_decisions)
-    ContactDecision.objects.bulk_update(
-        writes.changed_decisions,
-        ["activity", "email", "outcome", "checks", "profile_name", "contact", "lead"],
-        batch_size=500,
-    )
+    _decisions_write(writes.decisions)
+
+
+_DECISION_FIELDS = ["activity", "email", "outcome", "checks", "profile_name", "contact", "lead"]
+_DECISION_COLUMNS = [
+    "activity_id",
+    "email",
+    "outcome",
+    "checks",
+    "profile_name",
+    "contact_id",
+    "lead_id",
+]
+
+
+def _decisions_write(decisions) -> None:
+    """Store the decisions as plain rows (no model instances): new ones inserted, the others
+    updated in place. A person created in this call has its pk by now."""
+    new, changed = [], []
+    for pk, participant, activity, values, contact, lead in decisions:
+        row = (activity.pk, *values, contact.pk if contact else None, lead.pk if lead else None)
+        if pk is None:
+            new.append(
+                {"participant_id": participant.pk, **dict(zip(_DECISION_COLUMNS, row, strict=True))}
+            )
+        else:
+            changed.append((pk, *row))
+    rows_insert(model=ContactDecision, rows=new)
+    rows_update_values(model=ContactDecision, fields=_DECISION_FIELDS, rows=changed)
 
 
 def _apply(decision: Decision, activity, participant, profile, loaded, writes, result) -> None:
     """Turn one decision into rows to write (and make a new person known to later ones)."""
-    row = loaded.decisions.get(participant.pk) or ContactDecision(participant=participant)
-    row.activity, row.email = activity, participant.email
-    row.profile_name = profile.name if profile else ""
-    row.outcome, row.checks = decision.outcome, decision.checks
-    row.contact, row.lead = decision.contact, decision.lead
+    contact, lead = decision.contact, decision.lead
     key = participant.email.lower()
     if decision.outcome == Outcome.CREATED_CONTACT:
-        row.contact = account_services.contact_build(**decision.new_person)
-        writes.contacts.append(row.contact)
-        loaded.contacts[key] = row.contact
+        contact = account_services.contact_build(**decision.new_person)
+        writes.contacts.append(contact)
+        loaded.contacts[key] = contact
         if activity.opportunity_id:
-            writes.roles.append((activity.opportunity, row.contact))
+            writes.roles.append((activity.opportunity, contact))
     elif decision.outcome == Outcome.CREATED_LEAD:
-        row.lead = account_services.lead_build(**decision.new_person)
-        writes.leads.append(row.lead)
-        loaded.leads[key] = row.lead
+        lead = account_services.lead_build(**decision.new_person)
+        writes.leads.append(lead)
+        loaded.leads[key] = lead
     elif decision.outcome == Outcome.NOT_CREATED:
         result.not_created += 1
-    if row.contact is not None or row.lead is not None:
-        _log(writes.logs, activity, loaded.logged, contact=row.contact, lead=row.lead)
+    if contact is not None or lead is not None:
+        _log(writes.logs, activity, loaded.logged, contact=contact, lead=lead)
     if decision.attributes:
         result.attribute_changes += _update_attributes(
-            row.contact, decision.attributes, activity, loaded.change_times
+            contact, decision.attributes, activity, loaded.change_times
         )
-    (writes.changed_decisions if row.pk else writes.new_decisions).append(row)
+    values = (
+        participant.email,
+        decision.outcome,
+        decision.checks,
+        profile.name if profile else "",
+    )
+    writes.decisions.append(
+        (loaded.decisions.get(participant.pk), participant, activity, values, contact, lead)
+    )
 
 
 def _log(to_log: list, activity, logged: set, *, contact=None, lead=None) -> None:
