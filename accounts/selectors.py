@@ -83,12 +83,14 @@ def leads_by_email(*, emails) -> dict[str, list[Lead]]:
     return dict(found)
 
 
-def open_opportunities_for_accounts(*, account_ids) -> dict[int, list[Opportunity]]:
-    """Account pk -> its open (not closed, not deleted) Opportunities."""
+def open_opportunities_for_accounts(*, account_ids, owner_ids=None) -> dict[int, list[Opportunity]]:
+    """Account pk -> its open (not closed, not deleted) Opportunities; with `owner_ids`, only
+    those owned by one of these Salesforce Users."""
     found = defaultdict(list)
+    owned = {} if owner_ids is None else {"owner_id__in": owner_ids}
     for chunk in _chunks({pk for pk in account_ids if pk}):
         rows = Opportunity.objects.filter(
-            account_id__in=chunk, is_closed=False, is_deleted=False
+            account_id__in=chunk, is_closed=False, is_deleted=False, **owned
         ).order_by("pk")
         for row in rows:
             found[row.account_id].append(row)

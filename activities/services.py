@@ -68,8 +68,10 @@ def _owner_sf_user(user, sf_by_email):
     return linked or sf_by_email.get(user.email.lower())
 
 
-def match_context_for(*, emails, settings=None) -> matching.MatchContext:
-    """Load what matching needs for these participant e-mails: a fixed number of queries."""
+def match_context_for(*, emails, settings=None, owner_sf_user_ids=None) -> matching.MatchContext:
+    """Load what matching needs for these participant e-mails: a fixed number of queries.
+    With `owner_sf_user_ids` (the owners of the activities to match), only their Opportunities
+    are read: matching links an activity only to one its owner owns."""
     settings = settings or GlobalSettings.load()
     emails = {e.lower() for e in emails}
     domains = {matching.participant_domain(e) for e in emails} - {""}
@@ -77,7 +79,9 @@ def match_context_for(*, emails, settings=None) -> matching.MatchContext:
     accounts = account_selectors.accounts_for_domains(domains=domains, known=by_pk)
     contacts = account_selectors.contacts_by_email(emails=emails, accounts=by_pk)
     leads = account_selectors.leads_by_email(emails=emails - set(contacts))
-    opportunities = account_selectors.open_opportunities_for_accounts(account_ids=set(by_pk))
+    opportunities = account_selectors.open_opportunities_for_accounts(
+        account_ids=set(by_pk), owner_ids=owner_sf_user_ids
+    )
     return matching.MatchContext(
         contacts=contacts,
         leads=leads,
@@ -239,13 +243,15 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                 fresh.append((index, item, owner))
         if fresh:
             settings = GlobalSettings.load()
+            owner_sf = {id(owner): _owner_sf_user(owner, sf_users) for _, _, owner in fresh}
             ctx = match_context_for(
                 emails={p["email"] for _, item, _ in fresh for p in item.participants},
                 settings=settings,
+                owner_sf_user_ids={u.pk for u in owner_sf.values() if u is not None},
             )
             rows = []
             for index, item, owner in fresh:
-                sf_user = _owner_sf_user(owner, sf_users)
+                sf_user = owner_sf[id(owner)]
                 owner_sf_id = sf_user.pk if sf_user else None
                 outcome = matching.match_activity(
                     emails=[p["email"] for p in item.participants],
