@@ -184,9 +184,9 @@ def _copy(connection, cursor, table: str, columns: str, values) -> None:
 
 
 def objects_insert(objs: list) -> list:
-    """Insert unsaved instances of one model and give each its pk (``bulk_create``'s contract:
-    defaults as built, ``auto_now``/``auto_now_add`` set, related objects saved first give their
-    pk to the foreign key, no signals). Returns ``objs``."""
+    """Insert unsaved instances of one model; those without a pk get one (``bulk_create``'s
+    contract: defaults as built, ``auto_now``/``auto_now_add`` set, related objects saved first
+    give their pk to the foreign key, no signals). Returns ``objs``."""
     if not objs:
         return objs
     model = type(objs[0])
@@ -209,12 +209,14 @@ def objects_insert(objs: list) -> list:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, pk_field.column, len(objs)],
+            [meta.db_table, pk_field.column, sum(obj.pk is None for obj in objs)],
         )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = iter([row[0] for row in cursor.fetchall()])
         values = []
-        for obj, pk in zip(objs, ids, strict=True):
+        for obj in objs:
             state = obj.__dict__
+            if obj.pk is None:
+                state[pk_field.attname] = next(ids)
             for f in related:
                 if f.is_cached(obj) and (parent := f.get_cached_value(obj)) is not None:
                     if parent.pk is None:
@@ -223,7 +225,6 @@ def objects_insert(objs: list) -> list:
                     state[f.attname] = parent.pk
             for f in stamped:
                 state[f.attname] = now
-            state[pk_field.attname] = pk
             value = [state[f.attname] for f in fields]
             for i, adapt in adapted:
                 value[i] = adapt(value[i])
