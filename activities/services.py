@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
-from crmbridge.bulk import objects_insert
+from crmbridge.bulk import cycle_collection_paused, objects_insert
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 from crmbridge.transactions import atomic_with_retry
@@ -200,7 +200,11 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
     source + external_id gives the existing activity (status "existing"). With an `actor` who is
     not an Admin, only the actor's own activities are accepted.
     """
-    items = list(items)
+    with cycle_collection_paused():
+        return _ingest_many(list(items), actor, default_source)
+
+
+def _ingest_many(items, actor, default_source) -> list[IngestResult]:
     results: list[IngestResult | None] = [None] * len(items)
     cleaned = []
     for index, item in enumerate(activities_validate(items, default_source=default_source)):

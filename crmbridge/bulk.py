@@ -14,10 +14,14 @@ of its time building them and preparing each value field by field): COPY on Post
 PostgreSQL the ids come from the table's sequence in one query and the rows go by COPY (Django's
 ``bulk_create`` there quotes UNNEST arrays element by element in Python); on SQLite it is
 ``bulk_create``.
+
+``cycle_collection_paused``: no cyclic garbage collection while one batch runs.
 """
 
 import datetime as dt
+import gc
 import operator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections, router
@@ -234,3 +238,19 @@ def objects_insert(objs: list) -> list:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+@contextmanager
+def cycle_collection_paused():
+    """Run a bounded batch (a request's rows) without the cyclic garbage collector: the tens of
+    thousands of objects a batch allocates, hardly any of them cyclic garbage, would otherwise
+    start its passes over and over (a tenth of ingestion's time). Reference counting still frees
+    what is dropped; the collector resumes after, as it was (process-wide, so only re-enabled by
+    the call that paused it)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
