@@ -36,6 +36,11 @@ def host_of(value) -> str:
     """The lower-case host of a URL, host name or e-mail address ('' when there is none)."""
     if not value or not isinstance(value, str):
         return ""
+    return _host_of_text(value)
+
+
+@lru_cache(maxsize=65536)  # matching asks for the same addresses several times per batch
+def _host_of_text(value: str) -> str:
     text = value.strip()
     if "@" in text and "://" not in text:
         text = text.rsplit("@", 1)[1]

@@ -22,35 +22,50 @@ def _chunks(values, size=10000):
         yield values[start : start + size]
 
 
-def accounts_for_domains(*, domains) -> dict[str, list[Account]]:
+def accounts_for_domains(*, domains, known=None) -> dict[str, list[Account]]:
     """domain -> the (not deleted) Accounts having it, oldest first (owner_id, not the owner
-    row: matching compares ids)."""
-    found = defaultdict(list)
-    domains = {d for d in domains if d}
-    for chunk in _chunks(domains):
-        rows = (
+    row: matching compares ids). `known` (pk -> Account) gains the Accounts read, and those
+    already in it are not read again."""
+    known = {} if known is None else known
+    pairs = []
+    for chunk in _chunks({d for d in domains if d}):
+        pairs += (
             AccountDomain.objects.filter(domain__in=chunk, account__is_deleted=False)
-            .select_related("account")
             .order_by(*_earliest_first("account__"))
+            .values_list("domain", "account_id")
         )
-        for row in rows:
-            if row.account not in found[row.domain]:
-                found[row.domain].append(row.account)
+    accounts_by_pk(pks={pk for _, pk in pairs}, known=known)
+    found = defaultdict(list)
+    for domain, pk in pairs:
+        if known[pk] not in found[domain]:
+            found[domain].append(known[pk])
     return dict(found)
 
 
-def contacts_by_email(*, emails) -> dict[str, list[Contact]]:
-    """lower-case e-mail -> the (not deleted) Contacts with it, with their Account."""
+def accounts_by_pk(*, pks, known) -> dict[int, Account]:
+    """`known` (pk -> Account) with the Accounts of `pks` it lacks read into it."""
+    for chunk in _chunks(set(pks) - known.keys()):
+        known.update(Account.objects.in_bulk(chunk))
+    return known
+
+
+def contacts_by_email(*, emails, accounts=None) -> dict[str, list[Contact]]:
+    """lower-case e-mail -> the (not deleted) Contacts with it, with their Account (taken from
+    `accounts`, pk -> Account, when it has it; it gains the others)."""
     found = defaultdict(list)
+    accounts = {} if accounts is None else accounts
+    rows = []
     for chunk in _chunks({e.lower() for e in emails if e}):
-        rows = (
+        rows += (
             Contact.objects.annotate(email_lower=Lower("email"))
             .filter(email_lower__in=chunk, is_deleted=False)
-            .select_related("account")
             .order_by(*_earliest_first())
         )
-        for row in rows:
-            found[row.email_lower].append(row)
+    accounts_by_pk(pks={c.account_id for c in rows if c.account_id}, known=accounts)
+    for row in rows:
+        if row.account_id:
+            row.account = accounts[row.account_id]
+        found[row.email_lower].append(row)
     return dict(found)
 
 
@@ -68,12 +83,14 @@ def leads_by_email(*, emails) -> dict[str, list[Lead]]:
     return dict(found)
 
 
-def open_opportunities_for_accounts(*, account_ids) -> dict[int, list[Opportunity]]:
-    """Account pk -> its open (not closed, not deleted) Opportunities."""
+def open_opportunities_for_accounts(*, account_ids, owner_ids=None) -> dict[int, list[Opportunity]]:
+    """Account pk -> its open (not closed, not deleted) Opportunities; with `owner_ids`, only
+    those owned by one of these Salesforce Users."""
     found = defaultdict(list)
+    owned = {} if owner_ids is None else {"owner_id__in": owner_ids}
     for chunk in _chunks({pk for pk in account_ids if pk}):
         rows = Opportunity.objects.filter(
-            account_id__in=chunk, is_closed=False, is_deleted=False
+            account_id__in=chunk, is_closed=False, is_deleted=False, **owned
         ).order_by("pk")
         for row in rows:
             found[row.account_id].append(row)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from crmbridge.bulk import objects_insert
 from integrations.outbox.models import OutboxItem
 from integrations.outbox.payloads import CREATE_ONLY_KEY, outbox_reference, owner_fields
 from integrations.outbox.services import (
@@ -98,7 +99,7 @@ def contacts_create_many(*, contacts: list[Contact]) -> list[Contact]:
     Contacts, one for their outbox rows."""
     if not contacts:
         return []
-    Contact.objects.bulk_create(contacts, batch_size=500)
+    objects_insert(contacts)
     outbox_enqueue_many(writes=[_contact_write(c) for c in contacts])
     return contacts
 
@@ -145,7 +146,7 @@ def leads_create_many(*, leads: list[Lead]) -> list[Lead]:
     """Save Leads made by lead_build and queue them for Salesforce (one insert each)."""
     if not leads:
         return []
-    Lead.objects.bulk_create(leads, batch_size=500)
+    objects_insert(leads)
     outbox_enqueue_many(
         writes=[_lead_write(lead, *getattr(lead, "_classified", (None, None))) for lead in leads]
     )

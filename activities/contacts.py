@@ -18,6 +18,7 @@ from accounts import services as account_services
 from accounts.models import SalesforceUser
 from accounts.selectors import contacts_by_email, leads_by_email
 from classification.selectors import active_ruleset
+from crmbridge.bulk import rows_insert, rows_update_values
 from crmbridge.models import GlobalSettings
 from crmbridge.selectors import profile_for_user
 
@@ -56,15 +57,24 @@ def _newest_change_times(contact_ids) -> dict:
     return {(r["contact_id"], r["field"]): r["newest"] for r in rows}
 
 
-def contacts_process(*, activities) -> ProcessResult:
+def contacts_process(*, activities=(), fresh=None) -> ProcessResult:
     """Decide, create, classify and log for the external participants of `activities`.
-    Runs in the caller's transaction (or its own)."""
-    ids = [a.pk if isinstance(a, Activity) else a for a in activities]
+    Runs in the caller's transaction (or its own).
+
+    `fresh` is what ingestion has in memory for activities it has just created (instead of
+    `activities`): (activity, [participants]) pairs and the MatchContext it matched them with,
+    so nothing is read again (a new activity has no decisions or logs yet)."""
     result = ProcessResult()
+    if fresh is not None:
+        pairs, ctx = fresh
+        with transaction.atomic():
+            _process(_from_memory(pairs, ctx), result)
+        return result
+    ids = [a.pk if isinstance(a, Activity) else a for a in activities]
     if not ids:
         return result
     with transaction.atomic():
-        _process(ids, result)
+        _process(_load(ids), result)
     return result
 
 
@@ -79,7 +89,7 @@ class _Loaded:
     sf_owner_of_user: dict
     contacts: dict  # lower e-mail -> Contact (new ones join as they are decided)
     leads: dict
-    decisions: dict  # participant pk -> existing ContactDecision
+    decisions: dict  # participant pk -> pk of its existing ContactDecision
     logged: set
     ruleset: object
     change_times: dict
@@ -97,41 +107,70 @@ def _load(ids) -> _Loaded | None:
     by_activity = defaultdict(list)
     for p in (
         Participant.objects.filter(activity__in=acts, is_internal=False)
-        .select_related("contact", "lead", "account")
+        .select_related("contact__account", "lead", "account")
         .order_by("pk")
     ):
         by_activity[p.activity_id].append(p)
     participants = [p for ps in by_activity.values() for p in ps]
     if not participants:
         return None
-    settings = GlobalSettings.load()
-    profiles = {}
-    for a in acts:
-        if a.owner_id not in profiles:
-            profiles[a.owner_id] = profile_for_user(user=a.owner)
     emails = {p.email.lower() for p in participants if p.email}
-    contacts = {e: rows[0] for e, rows in contacts_by_email(emails=emails).items() if rows}
     logged = set()
     for act_id, contact_id, lead_id in ActivityLog.objects.filter(activity__in=acts).values_list(
         "activity_id", "contact_id", "lead_id"
     ):
         logged.add((act_id, "c", contact_id) if contact_id else (act_id, "l", lead_id))
+    return _loaded(
+        acts,
+        by_activity,
+        contacts=contacts_by_email(emails=emails),
+        leads=leads_by_email(emails=emails),
+        decisions=dict(
+            ContactDecision.objects.filter(
+                participant__in=[p.pk for p in participants]
+            ).values_list("participant_id", "pk")
+        ),
+        logged=logged,
+    )
+
+
+def _from_memory(pairs, ctx) -> _Loaded | None:
+    """_Loaded for activities just created (see contacts_process's `fresh`). The MatchContext's
+    Leads leave out the addresses that have a Contact, which never need a Lead here."""
+    acts = sorted(
+        (a for a, _ in pairs if a.match_status != Activity.MatchStatus.PENDING),
+        key=lambda a: (a.occurred_at, a.pk),
+    )
+    external = {a.pk: [p for p in ps if not p.is_internal] for a, ps in pairs}
+    by_activity = {pk: sorted(ps, key=lambda p: p.pk) for pk, ps in external.items() if ps}
+    if not acts or not by_activity:
+        return None
+    return _loaded(
+        acts, by_activity, contacts=ctx.contacts, leads=ctx.leads, decisions={}, logged=set()
+    )
+
+
+def _loaded(acts, by_activity, *, contacts, leads, decisions, logged) -> _Loaded:
+    """The rest of _Loaded: settings, profiles, owners, rule set and change times."""
+    settings = GlobalSettings.load()
+    profiles = {}
+    for a in acts:
+        if a.owner_id not in profiles:
+            profiles[a.owner_id] = profile_for_user(user=a.owner)
+    first_contacts = {e: rows[0] for e, rows in contacts.items() if rows}
     return _Loaded(
         activities=acts,
         participants=by_activity,
         settings=settings,
         profiles=profiles,
         sf_owner_of_user=_owner_sf_users(acts),
-        contacts=contacts,
-        leads={e: rows[0] for e, rows in leads_by_email(emails=emails).items() if rows},
-        decisions={
-            d.participant_id: d
-            for d in ContactDecision.objects.filter(participant__in=[p.pk for p in participants])
-        },
+        contacts=first_contacts,
+        leads={e: rows[0] for e, rows in leads.items() if rows},
+        decisions=decisions,
         logged=logged,
         ruleset=active_ruleset(),
         change_times=(
-            _newest_change_times([c.pk for c in contacts.values()])
+            _newest_change_times([c.pk for c in first_contacts.values()])
             if settings.auto_attribute_updates
             else {}
         ),
@@ -142,16 +181,16 @@ def _load(ids) -> _Loaded | None:
 class _Writes:
     """Every write of one call, applied together at the end (people first)."""
 
-    new_decisions: list = field(default_factory=list)
-    changed_decisions: list = field(default_factory=list)
+    # (existing pk or None, participant, activity, (email, outcome, checks, profile name),
+    #  contact, lead)
+    decisions: list = field(default_factory=list)
     contacts: list = field(default_factory=list)
     leads: list = field(default_factory=list)
     roles: list = field(default_factory=list)
     logs: list = field(default_factory=list)
 
 
-def _process(ids, result: ProcessResult) -> None:
-    loaded = _load(ids)
+def _process(loaded: _Loaded | None, result: ProcessResult) -> None:
     if loaded is None:
         return
     writes = _Writes()
@@ -162,14 +201,18 @@ def _process(ids, result: ProcessResult) -> None:
             key = p.email.lower()
             contact = p.contact if p.contact and not p.contact.is_deleted else None
             contact = contact or loaded.contacts.get(key)
-            details = person_details(
-                email=p.email,
-                display_name=p.name,
-                body=sender_body(activity, p),
-                title=p.title,
-                phone=p.phone,
-                country=p.country,
-            )
+            lead = None if contact else (p.lead or loaded.leads.get(key))
+            details = None
+            # decide reads them for a gate (no one has the address) or an attribute update only
+            if (contact is None and lead is None) or loaded.settings.auto_attribute_updates:
+                details = person_details(
+                    email=p.email,
+                    display_name=p.name,
+                    body=sender_body(activity, p),
+                    title=p.title,
+                    phone=p.phone,
+                    country=p.country,
+                )
             decision = decide(
                 settings=loaded.settings,
                 profile=profile,
@@ -177,7 +220,7 @@ def _process(ids, result: ProcessResult) -> None:
                 participant=p,
                 details=details,
                 contact=contact,
-                lead=None if contact else (p.lead or loaded.leads.get(key)),
+                lead=lead,
                 ruleset=loaded.ruleset,
                 owner=owner,
                 known=loaded.change_times,
@@ -190,41 +233,68 @@ def _process(ids, result: ProcessResult) -> None:
     result.contacts_created += len(writes.contacts)
     result.leads_created += len(writes.leads)
     result.logged += len(made)
-    ContactDecision.objects.bulk_create(writes.new_decisions, batch_size=1000)
-    ContactDecision.objects.bulk_update(
-        writes.changed_decisions,
-        ["activity", "email", "outcome", "checks", "profile_name", "contact", "lead"],
-        batch_size=500,
-    )
+    _decisions_write(writes.decisions)
+
+
+_DECISION_FIELDS = ["activity", "email", "outcome", "checks", "profile_name", "contact", "lead"]
+_DECISION_COLUMNS = [
+    "activity_id",
+    "email",
+    "outcome",
+    "checks",
+    "profile_name",
+    "contact_id",
+    "lead_id",
+]
+
+
+def _decisions_write(decisions) -> None:
+    """Store the decisions as plain rows (no model instances): new ones inserted, the others
+    updated in place. A person created in this call has its pk by now."""
+    new, changed = [], []
+    for pk, participant, activity, values, contact, lead in decisions:
+        row = (activity.pk, *values, contact.pk if contact else None, lead.pk if lead else None)
+        if pk is None:
+            new.append(
+                {"participant_id": participant.pk, **dict(zip(_DECISION_COLUMNS, row, strict=True))}
+            )
+        else:
+            changed.append((pk, *row))
+    rows_insert(model=ContactDecision, rows=new)
+    rows_update_values(model=ContactDecision, fields=_DECISION_FIELDS, rows=changed)
 
 
 def _apply(decision: Decision, activity, participant, profile, loaded, writes, result) -> None:
     """Turn one decision into rows to write (and make a new person known to later ones)."""
-    row = loaded.decisions.get(participant.pk) or ContactDecision(participant=participant)
-    row.activity, row.email = activity, participant.email
-    row.profile_name = profile.name if profile else ""
-    row.outcome, row.checks = decision.outcome, decision.checks
-    row.contact, row.lead = decision.contact, decision.lead
+    contact, lead = decision.contact, decision.lead
     key = participant.email.lower()
     if decision.outcome == Outcome.CREATED_CONTACT:
-        row.contact = account_services.contact_build(**decision.new_person)
-        writes.contacts.append(row.contact)
-        loaded.contacts[key] = row.contact
+        contact = account_services.contact_build(**decision.new_person)
+        writes.contacts.append(contact)
+        loaded.contacts[key] = contact
         if activity.opportunity_id:
-            writes.roles.append((activity.opportunity, row.contact))
+            writes.roles.append((activity.opportunity, contact))
     elif decision.outcome == Outcome.CREATED_LEAD:
-        row.lead = account_services.lead_build(**decision.new_person)
-        writes.leads.append(row.lead)
-        loaded.leads[key] = row.lead
+        lead = account_services.lead_build(**decision.new_person)
+        writes.leads.append(lead)
+        loaded.leads[key] = lead
     elif decision.outcome == Outcome.NOT_CREATED:
         result.not_created += 1
-    if row.contact is not None or row.lead is not None:
-        _log(writes.logs, activity, loaded.logged, contact=row.contact, lead=row.lead)
+    if contact is not None or lead is not None:
+        _log(writes.logs, activity, loaded.logged, contact=contact, lead=lead)
     if decision.attributes:
         result.attribute_changes += _update_attributes(
-            row.contact, decision.attributes, activity, loaded.change_times
+            contact, decision.attributes, activity, loaded.change_times
         )
-    (writes.changed_decisions if row.pk else writes.new_decisions).append(row)
+    values = (
+        participant.email,
+        decision.outcome,
+        decision.checks,
+        profile.name if profile else "",
+    )
+    writes.decisions.append(
+        (loaded.decisions.get(participant.pk), participant, activity, values, contact, lead)
+    )
 
 
 def _log(to_log: list, activity, logged: set, *, contact=None, lead=None) -> None:

@@ -4,6 +4,7 @@ shape is the enforced one. Every field's errors are reported together. No databa
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
@@ -114,7 +115,21 @@ class When(_NullIsAbsent, serializers.DateTimeField):
         return super().to_internal_value(value.strip() if isinstance(value, str) else value)
 
 
-class ParticipantInSerializer(serializers.Serializer):
+class _Contract(serializers.Serializer):
+    """DRF's Serializer without its per-item work that gives these serializers nothing: the
+    writable fields (fixed once bound) are listed once, and the object-level validator pass
+    (which first collects read-only defaults) is skipped when there are no validators."""
+
+    @cached_property
+    def _writable_fields(self):
+        return tuple(f for f in self.fields.values() if not f.read_only)
+
+    def run_validators(self, value):
+        if self.validators:
+            super().run_validators(value)
+
+
+class ParticipantInSerializer(_Contract):
     default_error_messages = {
         "invalid": "Each participant must be an object.",
         "null": "Each participant must be an object.",
@@ -192,7 +207,7 @@ class _SourceDefault:
         return field.context.get("default_source", "api")
 
 
-class ActivityInSerializer(serializers.Serializer):
+class ActivityInSerializer(_Contract):
     """An incoming activity."""
 
     default_error_messages = {

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
@@ -41,6 +42,7 @@ def _parse(text: str) -> tuple[str, str]:
     return first, last
 
 
+@lru_cache(maxsize=65536)  # the same people write again and again; nameparser is slow
 def name_from_display(display: str | None) -> tuple[str, str]:
     """(first, last) from a display name; empty strings for what it does not say."""
     text = _PARENS.sub(" ", display or "").strip().strip(_QUOTES).strip()

@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
+from crmbridge.bulk import cycle_collection_paused, objects_insert
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 from crmbridge.transactions import atomic_with_retry
@@ -67,17 +68,20 @@ def _owner_sf_user(user, sf_by_email):
     return linked or sf_by_email.get(user.email.lower())
 
 
-def match_context_for(*, emails, settings=None) -> matching.MatchContext:
-    """Load what matching needs for these participant e-mails: a fixed number of queries."""
+def match_context_for(*, emails, settings=None, owner_sf_user_ids=None) -> matching.MatchContext:
+    """Load what matching needs for these participant e-mails: a fixed number of queries.
+    With `owner_sf_user_ids` (the owners of the activities to match), only their Opportunities
+    are read: matching links an activity only to one its owner owns."""
     settings = settings or GlobalSettings.load()
     emails = {e.lower() for e in emails}
     domains = {matching.participant_domain(e) for e in emails} - {""}
-    contacts = account_selectors.contacts_by_email(emails=emails)
+    by_pk = {}  # one Account object per row, shared by its domains and Contacts
+    accounts = account_selectors.accounts_for_domains(domains=domains, known=by_pk)
+    contacts = account_selectors.contacts_by_email(emails=emails, accounts=by_pk)
     leads = account_selectors.leads_by_email(emails=emails - set(contacts))
-    accounts = account_selectors.accounts_for_domains(domains=domains)
-    account_ids = {a.pk for group in accounts.values() for a in group}
-    account_ids |= {c.account_id for group in contacts.values() for c in group if c.account_id}
-    opportunities = account_selectors.open_opportunities_for_accounts(account_ids=account_ids)
+    opportunities = account_selectors.open_opportunities_for_accounts(
+        account_ids=set(by_pk), owner_ids=owner_sf_user_ids
+    )
     return matching.MatchContext(
         contacts=contacts,
         leads=leads,
@@ -126,10 +130,10 @@ PARTICIPANT_MATCH_FIELDS = [
 ]
 
 
-def after_match(activities):
+def after_match(activities, *, fresh=None):
     """Runs inside the ingestion / re-match / Edit match transaction, after matching: the one
-    place that starts contact creation."""
-    contacts_process(activities=activities)
+    place that starts contact creation (`fresh`: see contacts_process)."""
+    contacts_process(activities=activities, fresh=fresh)
 
 
 def _existing_by_key(keys):
@@ -152,13 +156,13 @@ def _insert(new_rows):
     activities = [activity for activity, _ in new_rows]
     try:
         with transaction.atomic():
-            Activity.objects.bulk_create(activities, batch_size=500)
+            objects_insert(activities)
             parts = []
             for activity, participants in new_rows:
                 for participant in participants:
                     participant.activity = activity
                     parts.append(participant)
-            Participant.objects.bulk_create(parts, batch_size=1000)
+            objects_insert(parts)
         return {id(a): a for a in activities}, {}
     except IntegrityError:
         pass
@@ -196,7 +200,11 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
     source + external_id gives the existing activity (status "existing"). With an `actor` who is
     not an Admin, only the actor's own activities are accepted.
     """
-    items = list(items)
+    with cycle_collection_paused():
+        return _ingest_many(list(items), actor, default_source)
+
+
+def _ingest_many(items, actor, default_source) -> list[IngestResult]:
     results: list[IngestResult | None] = [None] * len(items)
     cleaned = []
     for index, item in enumerate(activities_validate(items, default_source=default_source)):
@@ -239,13 +247,15 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                 fresh.append((index, item, owner))
         if fresh:
             settings = GlobalSettings.load()
+            owner_sf = {id(owner): _owner_sf_user(owner, sf_users) for _, _, owner in fresh}
             ctx = match_context_for(
                 emails={p["email"] for _, item, _ in fresh for p in item.participants},
                 settings=settings,
+                owner_sf_user_ids={u.pk for u in owner_sf.values() if u is not None},
             )
             rows = []
             for index, item, owner in fresh:
-                sf_user = _owner_sf_user(owner, sf_users)
+                sf_user = owner_sf[id(owner)]
                 owner_sf_id = sf_user.pk if sf_user else None
                 outcome = matching.match_activity(
                     emails=[p["email"] for p in item.participants],
@@ -272,10 +282,10 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                 rows.append((index, activity, participants))
             created, taken = _insert([(a, p) for _, a, p in rows])
             made = []
-            for index, activity, _ in rows:
+            for index, activity, participants in rows:
                 if id(activity) in created:
                     results[index] = IngestResult(CREATED, activity)
-                    made.append(activity)
+                    made.append((activity, participants))
                 else:
                     results[index] = _existing_result(
                         taken[id(activity)], activity.owner, actor_is_admin
@@ -283,7 +293,7 @@ def activity_ingest_many(*, items, actor=None, default_source="api") -> list[Ing
                 for repeat in first_of_key[(activity.source, activity.external_id)][1]:
                     results[repeat] = IngestResult(EXISTING, results[index].activity)
             if made:
-                after_match(made)
+                after_match([], fresh=(made, ctx))
 
     atomic_with_retry(write)
     return results

@@ -416,7 +416,7 @@ def run(args):
     admin, rep = build_mirror(args, rng)
     hook = services.after_match
     # Matching and ingestion alone: the after-match hook (the contact step) switched off.
-    services.after_match = lambda activities: None
+    services.after_match = lambda activities, **kwargs: None
     print("queries per ingestion call by batch size (matching + ingestion, after-match hook off):")
     small_batch_queries(args, rng, rep, "q")
     if args.history:

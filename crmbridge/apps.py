@@ -1,3 +1,5 @@
+import gc
+
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.contrib.auth import get_user_model
@@ -35,3 +37,8 @@ class CrmbridgeConfig(AppConfig):
 
         connect_secret_notes()
         post_migrate.connect(sync_role_permissions, dispatch_uid="crmbridge.sync_role_permissions")
+
+        # What Django loaded lives as long as the process: keep it out of the cyclic garbage
+        # collector's full passes, which a batch of ingestion (thousands of rows) otherwise
+        # triggers many times over all of it.
+        gc.freeze()

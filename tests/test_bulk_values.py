@@ -86,3 +86,66 @@ def test_rows_insert_can_update_the_rows_whose_key_exists():
         "003A": {"title": "new"},
         "003B": {},
     }
+
+
+def test_objects_insert_stores_instances_as_built_and_gives_each_its_pk(
+    rep_user, django_assert_num_queries
+):
+    from activities.models import Activity, Participant
+    from crmbridge.bulk import objects_insert
+
+    at = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    activities = [
+        Activity(source="t", external_id=f"e{n}", kind="email", occurred_at=at, owner=rep_user)
+        for n in range(3)
+    ]
+    # Built before their activity has a pk, as ingestion does: the pk reaches them on insert.
+    participants = [
+        Participant(activity=a, email=f"p{n}@acme.com") for n, a in enumerate(activities)
+    ]
+
+    assert objects_insert(activities) is activities
+    objects_insert(participants)
+    items = objects_insert(
+        [OutboxItem(sobject="Task", operation="upsert", crmbridge_id="x", payload={"a": [1, "é"]})]
+    )
+
+    stored = {a.pk: a for a in Activity.objects.filter(source="t")}
+    assert sorted(stored) == sorted(a.pk for a in activities)
+    for activity in activities:
+        row = stored[activity.pk]
+        assert (row.external_id, row.occurred_at, row.owner_id) == (
+            activity.external_id,
+            at,
+            rep_user.pk,
+        )
+        assert (row.match_status, row.subject, row.created_at) == (
+            "pending",
+            "",
+            activity.created_at,
+        )
+        assert activity.created_at is not None and not activity._state.adding
+    assert set(Participant.objects.values_list("pk", "activity_id", "email", "role")) == {
+        (p.pk, p.activity.pk, p.email, "to") for p in participants
+    }
+    with django_assert_num_queries(0):  # the parent object stays with its row
+        assert participants[0].activity is activities[0]
+    item = OutboxItem.objects.get(pk=items[0].pk)
+    assert (item.payload, item.state, item.stage) == ({"a": [1, "é"]}, "pending", 3)
+
+
+def test_objects_insert_refuses_a_duplicate_as_an_integrity_error(rep_user):
+    from django.db import IntegrityError, transaction
+
+    from activities.models import Activity
+    from crmbridge.bulk import objects_insert
+
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    Activity.objects.create(
+        source="t", external_id="same", kind="call", occurred_at=at, owner=rep_user
+    )
+    again = Activity(source="t", external_id="same", kind="call", occurred_at=at, owner=rep_user)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        objects_insert([again])
+    assert Activity.objects.filter(external_id="same").count() == 1

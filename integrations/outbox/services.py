@@ -5,12 +5,14 @@ The payload format is described in `payloads.py`.
 
 from django.db import IntegrityError, transaction
 
+from crmbridge.bulk import objects_insert, rows_insert
+
 from .models import OutboxItem
 from .payloads import local_ref
 from .signals import outbox_enqueued
 
 
-def _build_item(
+def _item_fields(
     *,
     sobject: str,
     payload: dict,
@@ -18,22 +20,22 @@ def _build_item(
     sf_id: str = "",
     local=None,
     operation: str | None = None,
-) -> OutboxItem:
+) -> dict:
     if operation is None:
         operation = OutboxItem.Operation.UPSERT if crmbridge_id else OutboxItem.Operation.UPDATE
     if operation == OutboxItem.Operation.UPSERT and not crmbridge_id:
         raise ValueError("an upsert needs a crmbridge_id")
     if operation != OutboxItem.Operation.UPSERT and not sf_id:
         raise ValueError(f"an {operation} needs the record's Salesforce Id")
-    return OutboxItem(
-        sobject=sobject,
-        operation=operation,
-        crmbridge_id=crmbridge_id,
-        sf_id=sf_id,
-        payload=payload,
-        stage=OutboxItem.stage_for(sobject),
-        local_ref=local_ref(local),
-    )
+    return {
+        "sobject": sobject,
+        "operation": operation,
+        "crmbridge_id": crmbridge_id,
+        "sf_id": sf_id,
+        "payload": payload,
+        "stage": OutboxItem.stage_for(sobject),
+        "local_ref": local_ref(local),
+    }
 
 
 def _check_transaction():
@@ -56,13 +58,15 @@ def outbox_enqueue(
     an `sf_id` it is an update of that record. `local` is the mirror row that receives the
     Salesforce Id once pushed.
     """
-    item = _build_item(
-        sobject=sobject,
-        payload=payload,
-        crmbridge_id=crmbridge_id,
-        sf_id=sf_id,
-        local=local,
-        operation=operation,
+    item = OutboxItem(
+        **_item_fields(
+            sobject=sobject,
+            payload=payload,
+            crmbridge_id=crmbridge_id,
+            sf_id=sf_id,
+            local=local,
+            operation=operation,
+        )
     )
     _check_transaction()
     item.save()
@@ -70,15 +74,16 @@ def outbox_enqueue(
     return item
 
 
-def outbox_enqueue_many(*, writes: list[dict]) -> list[OutboxItem]:
-    """Queue many writes with one insert: each dict takes outbox_enqueue's arguments."""
-    items = [_build_item(**write) for write in writes]
-    if not items:
-        return []
+def outbox_enqueue_many(*, writes: list[dict]) -> int:
+    """Queue many writes with one insert (plain rows, no model instances): each dict takes
+    outbox_enqueue's arguments. Returns how many were queued."""
+    rows = [_item_fields(**write) for write in writes]
+    if not rows:
+        return 0
     _check_transaction()
-    OutboxItem.objects.bulk_create(items, batch_size=500)
+    rows_insert(model=OutboxItem, rows=rows)
     outbox_enqueued.send(sender=OutboxItem)
-    return items
+    return len(rows)
 
 
 def outbox_write_target(record) -> dict:
@@ -119,7 +124,7 @@ def outbox_create_once(*, model, rows: list, write) -> list:
         return []
     try:
         with transaction.atomic():
-            model.objects.bulk_create(rows, batch_size=500)
+            objects_insert(rows)
             outbox_enqueue_many(writes=[write(r) for r in rows])
         return rows
     except IntegrityError:

@@ -303,3 +303,37 @@ def test_contact_creation_reads_a_bounded_number_of_queries(
     with django_assert_max_num_queries(60):
         activity_ingest_many(items=items("x", 40))
     assert Contact.objects.count() == 41
+
+
+@pytest.mark.django_db
+def test_edit_match_decides_again_on_the_same_decision_row(ingest, acme, rep_user):
+    from activities.rematch import activity_match_edit
+    from tests.factories import AccountFactory
+
+    activity = ingest([{"email": "jane.doe@nowhere-known.com", "name": "Jane Doe"}])
+    before = ContactDecision.objects.get(email="jane.doe@nowhere-known.com")
+    assert (before.outcome, before.contact) == ("not_created", None)
+    assert "activity_unmatched" in before.failed_codes
+
+    activity_match_edit(activity=activity, account=AccountFactory(name="Far"), user=rep_user)
+
+    after = ContactDecision.objects.get(email="jane.doe@nowhere-known.com")
+    assert after.pk == before.pk
+    assert after.outcome == "not_created"
+    assert after.failed_codes == ["domain_unmatched"]  # the activity is matched now
+    assert after.activity_id == activity.pk and after.contact is None
+
+
+@pytest.mark.django_db
+def test_a_decision_taken_again_names_the_contact_it_now_logs_on(ingest, acme, rep_user):
+    from activities.rematch import activity_match_edit
+
+    activity = ingest([{"email": "jane.doe@acme.com", "name": "Jane Doe"}])
+    made = Contact.objects.get(email="jane.doe@acme.com")
+    ContactDecision.objects.update(outcome="not_created", contact=None, checks=[])
+
+    activity_match_edit(activity=activity, account=acme, user=rep_user)
+
+    decision = ContactDecision.objects.get()
+    assert (decision.outcome, decision.contact) == ("existing_contact", made)
+    assert [c["code"] for c in decision.checks] == ["existing_contact"]

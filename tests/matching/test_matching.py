@@ -117,6 +117,25 @@ def test_an_opportunity_links_only_when_exactly_one_open_one_is_the_owners(
     assert "you own 2 open ones" in activity.match_reason
 
 
+def test_one_batch_for_two_owners_links_each_to_the_opportunity_it_owns(
+    rep_user, rep_sf, other_rep, org_settings
+):
+    from tests.factories import SalesforceUserFactory
+
+    rita_sf = SalesforceUserFactory(name="Rita Rep", user=other_rep)
+    acme = AccountFactory(name="Acme", website="acme.com", owner=rep_sf)
+    rex_deal = OpportunityFactory(account=acme, owner=rep_sf)
+    rita_deal = OpportunityFactory(account=acme, owner=rita_sf)
+    results = activity_ingest_many(
+        items=[
+            activity_item(rep_user, emails=["a@acme.com"]),
+            activity_item(other_rep, emails=["b@acme.com"]),
+            activity_item(rep_user, emails=["c@globex.com"]),
+        ]
+    )
+    assert [r.activity.opportunity for r in results] == [rex_deal, rita_deal, None]
+
+
 def test_resending_the_same_external_id_returns_the_existing_activity(
     rep_user, rep_sf, org_settings
 ):
