@@ -161,32 +161,44 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """A whole e-mail address: activities with that participant (indexed). Other text:
-        subject or part of a participant's address (trigram indexes on PostgreSQL)."""
+        subject or part of a participant's address (trigram indexes on PostgreSQL).
+
+        The page itself (not an export or an action) shows at most the first
+        search_count_cap + 1 matches: those ids are found once, in the page's order, and the
+        count and the page then read only them (else each would run the search again)."""
         term = search_term.strip()
         if not term:
             return queryset, False
+        page = getattr(request.resolver_match, "url_name", None) == "activities_activity_changelist"
+        if not (page and request.method == "GET"):
+            return self._search(queryset, term, reach=None), False
+        reach = self.search_count_cap + 1
+        ids = self._search(queryset, term, reach=reach).values_list("pk", flat=True)[:reach]
+        return queryset.filter(pk__in=list(ids)), False
+
+    def _search(self, queryset, term, *, reach):
+        """`queryset` narrowed to the matches of `term`; with `reach`, only the first `reach`
+        in its order need be right."""
         if "@" in term and " " not in term and "." in term.rsplit("@", 1)[1]:
             with_address = Participant.objects.annotate(email_lower=Lower("email")).filter(
                 email_lower=term.lower()
             )
-            return queryset.filter(pk__in=with_address.values("activity_id")), False
+            return queryset.filter(pk__in=with_address.values("activity_id"))
         if any(ch.isspace() for ch in term):
             # No stored address holds whitespace: the subject alone (trigram-indexed).
-            return queryset.filter(subject__icontains=term), False
+            return queryset.filter(subject__icontains=term)
         # A union, not an OR: each side is planned on its own (trigram indexes on PostgreSQL).
         by_subject = queryset.filter(subject__icontains=term).values("pk")
         by_participant = queryset.filter(
             Exists(Participant.objects.filter(activity=OuterRef("pk"), email__icontains=term))
         ).values("pk")
-        if connections[queryset.db].features.supports_slicing_ordering_in_compound:
-            # Each side in the page's order, only as far as the capped count reaches: a common
-            # word walks the time index and stops early instead of collecting every match.
-            # (SQLite cannot order the sides of a UNION; its feeds are small.)
-            reach = self.search_count_cap + 1
+        if reach and connections[queryset.db].features.supports_slicing_ordering_in_compound:
+            # Each side in the page's order and only as far as it reaches: a common word walks
+            # the time index and stops early instead of collecting every match.
             by_subject, by_participant = by_subject[:reach], by_participant[:reach]
-        else:
+        else:  # SQLite cannot order the sides of a UNION (its feeds are small)
             by_subject, by_participant = by_subject.order_by(), by_participant.order_by()
-        return queryset.filter(pk__in=by_subject.union(by_participant)), False
+        return queryset.filter(pk__in=by_subject.union(by_participant))
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         searched = bool(request.GET.get(SEARCH_VAR, "").strip())

@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 FEED = "/admin/activities/activity/"
 
-# Subject = topic + company (+ a number). TOPICS[g % 20], company Globex<g % COMPANIES>.
+# Activity g: subject TOPICS[g % 20] + CONNECTORS[g // 20 % 4] + company + " #g", company k =
+# g % COMPANIES named NAMES[k % 25] + k; participants a colleague, PEOPLE[g % 4] + k at the
+# company's domain, and a personal address. subject() and address() say the same in Python.
 TOPICS = [
     "Quarterly review",
     "Pricing follow-up",
@@ -53,21 +55,52 @@ TOPICS = [
     "Procurement update",
     "Lunch and learn",
 ]
+CONNECTORS = [" with ", " at ", " for ", " and "]
+NAMES = [
+    "Globex", "Initech", "Umbrella", "Hooli", "Acme", "Stark", "Wayne", "Wonka", "Cyberdyne",
+    "Soylent", "Tyrell", "Aperture", "Vandelay", "Dunder", "Massive", "Oscorp", "Nakatomi",
+    "Gringotts", "Pied", "Prestige", "Monarch", "Sterling", "Vehement", "Zorg", "Kramerica",
+]  # fmt: skip
+PEOPLE = ["ada.lovelace", "alan.turing", "grace.hopper", "linus.t"]
 COMPANIES = 5000
 # One subject in RARE_EVERY also carries the rare word.
 RARE_WORD = "Zanzibar"
 RARE_EVERY = 50_000
+G = 14_711  # the activity whose company, address and words the rare cases search
+
+
+def company(g):
+    k = g % COMPANIES
+    return f"{NAMES[k % len(NAMES)]}{k}"
+
+
+def subject(g):
+    rare = f" in {RARE_WORD}" if g % RARE_EVERY == 7 else ""
+    return f"{TOPICS[g % len(TOPICS)]}{CONNECTORS[g // 20 % 4]}{company(g)}{rare} #{g}"
+
+
+def address(g):
+    return f"{PEOPLE[g % 4]}{g % COMPANIES}@{company(g).lower()}.com"
+
+
+def sql_array(values):
+    return "ARRAY[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+SQL_COMPANY = f"({sql_array(NAMES)})[1 + g % {COMPANIES} % {len(NAMES)}] || (g % {COMPANIES})"
 
 # (label, query string): common = in many subjects / addresses, rare = in a few.
 CASES = [
-    ("one word, common (5% of subjects)", "review"),
+    ("one word, common (10% of subjects)", "review"),
+    ("one word, every activity's colleague", "colleague"),
+    ("one word, a company's name (4%)", NAMES[G % COMPANIES % len(NAMES)].lower()),
     ("one word, rare (20 subjects)", RARE_WORD.lower()),
-    ("one word, company (200 subjects + addresses)", "globex4711"),
+    ("one word, a company (200 subj. + addr.)", company(G).lower()),
     ("one word, no match", "xylophone"),
-    ("few words, common", "pricing follow-up"),
-    ("few words, rare", "question with globex4711"),
-    ("whole e-mail address", "linus.t4711@globex4711.com"),
-    ("part of an address", "@globex4711"),
+    ("few words, common (5%)", "pricing follow-up"),
+    ("few words, rare (100)", subject(G).split(" #")[0].split(" ", 1)[1].lower()),
+    ("whole e-mail address (200)", address(G)),
+    ("part of an address (200)", "@" + company(G).lower()),
 ]
 
 
@@ -98,7 +131,6 @@ def fill(args, admin, rep):
     """--rows activities (a seventh the Rep's) and --participants each, in INSERT ... SELECT."""
     from django.db import connection
 
-    topics = "ARRAY[" + ", ".join(f"'{t}'" for t in TOPICS) + "]"
     t0 = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(
@@ -109,7 +141,8 @@ def fill(args, admin, rep):
             SELECT 'fill', g::text, (ARRAY['email','meeting','call'])[1 + g % 3],
                 now() - (g || ' seconds')::interval,
                 CASE WHEN g % 7 = 0 THEN {rep.pk} ELSE {admin.pk} END,
-                ({topics})[1 + g % {len(TOPICS)}] || ' with Globex' || (g % {COMPANIES})
+                ({sql_array(TOPICS)})[1 + g % {len(TOPICS)}]
+                    || ({sql_array(CONNECTORS)})[1 + g / 20 % 4] || {SQL_COMPANY}
                     || CASE WHEN g % {RARE_EVERY} = 7 THEN ' in {RARE_WORD}' ELSE '' END
                     || ' #' || g,
                 '', (ARRAY['matched','unmatched','ambiguous','internal'])[1 + g % 4],
@@ -122,9 +155,9 @@ def fill(args, admin, rep):
         people = [
             "'colleague' || (g % 20) || '@crmbridge.example', 'Colleague', true,"
             " 'crmbridge.example'",
-            "(ARRAY['ada.lovelace','alan.turing','grace.hopper','linus.t'])[1 + g % 4]"
-            f" || (g % {COMPANIES}) || '@globex' || (g % {COMPANIES}) || '.com',"
-            f" 'Person', false, 'globex' || (g % {COMPANIES}) || '.com'",
+            f"({sql_array(PEOPLE)})[1 + g % 4] || (g % {COMPANIES}) || '@'"
+            f" || lower({SQL_COMPANY}) || '.com', 'Person', false,"
+            f" lower({SQL_COMPANY}) || '.com'",
             "'p' || g || '@gmail.com', 'Private', false, 'gmail.com'",
         ][: args.participants]
         t0 = time.perf_counter()

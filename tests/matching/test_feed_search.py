@@ -91,3 +91,20 @@ def test_past_the_cap_the_page_says_more_than_and_pages_hold_the_newest_matches(
     assert "4 results" not in page
     # Without a search the feed counts up to its own cap.
     assert "9 activities" in found(client)[1]
+
+
+def test_an_export_of_a_search_holds_every_match_past_the_cap(
+    client, admin_member, rep_user, monkeypatch
+):
+    monkeypatch.setattr(ActivityAdmin, "search_count_cap", 3)
+    for i in range(3):
+        activity(rep_user, f"Globex {i}", ["x@acme.com"], i)
+        activity(rep_user, "Call", [f"p{i}@globex.com"], 10 + i)
+    activity(rep_user, "Call", ["y@acme.com"], 0)
+    client.force_login(admin_member)
+    export = client.post(
+        f"{FEED}export/?q=globex",
+        {"format": "0", "resource": "0", "activityresource_subject": "on"},
+    )
+    rows = export.content.decode().splitlines()[1:]
+    assert sorted(rows) == sorted(["Globex 0", "Globex 1", "Globex 2", "Call", "Call", "Call"])
