@@ -212,15 +212,17 @@ def run_cases(args, users):
         client = Client()
         client.force_login(user)
         client.get(FEED)  # warm the session, the templates and the caches
-        print(f"{FEED}?q=... as {who} (best of {args.repeat}; median; queries; slowest query):")
+        print(f"{FEED}?q=... as {who} (best of {args.repeat}; median; the last request's queries):")
         for label, term in [("no search (first page)", None), *CASES]:
             params = {"q": term} if term else {}
             took, captured, status, shown = time_case(args, client, params)
             slow = max(captured, key=lambda q: float(q["time"]))
+            in_db = sum(float(q["time"]) for q in captured)
             print(
-                f"  {label:<46} {str(term or ''):<32} HTTP {status}, {shown} rows, "
-                f"best {min(took) * 1000:7.1f} ms, median {statistics.median(took) * 1000:7.1f} "
-                f"ms, {len(captured)} queries, slowest {float(slow['time']) * 1000:.0f} ms"
+                f"  {label:<40} {str(term or ''):<29} HTTP {status}, {shown:>2} rows, "
+                f"best {min(took) * 1000:6.1f} ms, median {statistics.median(took) * 1000:6.1f} "
+                f"ms, {len(captured)} queries ({in_db * 1000:.0f} ms in the database, slowest "
+                f"{float(slow['time']) * 1000:.0f} ms)"
             )
             if args.explain:
                 print(f"    slowest: {slow['sql'][:300]}")
