@@ -3,7 +3,7 @@ Match details, Edit match, export); Admins and CSMs see all. Fast at millions of
 COUNT(*) of the whole table, related rows joined, participant search through EXISTS."""
 
 from django.contrib import admin
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
@@ -29,9 +29,9 @@ from .models import Activity, MatchEdit, Participant
 from .selectors import activities_visible_to
 
 COUNT_CAP = 10_000
-# A search counts (and pages through) at most this many matches: past it the page says "more
-# than 1,000" and the search wants narrowing, and each side of a one-word search stops there.
-SEARCH_COUNT_CAP = 1_000
+# A search's page counts matches up to this many, or up to its own last row when deeper, and
+# says "more than N" past that: the search stops there instead of collecting every match.
+SEARCH_COUNT_CAP = 200
 
 
 class CappedCountPaginator(Paginator):
@@ -163,18 +163,25 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
         """A whole e-mail address: activities with that participant (indexed). Other text:
         subject or part of a participant's address (trigram indexes on PostgreSQL).
 
-        The page itself (not an export or an action) shows at most the first
-        search_count_cap + 1 matches: those ids are found once, in the page's order, and the
-        count and the page then read only them (else each would run the search again)."""
+        The page itself (not an export or an action) needs only the first matches (see
+        _search_reach): their ids are found once, in the page's order, and the count and the
+        page then read only them (else each would run the search again)."""
         term = search_term.strip()
         if not term:
             return queryset, False
         page = getattr(request.resolver_match, "url_name", None) == "activities_activity_changelist"
         if not (page and request.method == "GET"):
             return self._search(queryset, term, reach=None), False
-        reach = self.search_count_cap + 1
+        reach = self._search_reach(request)
         ids = self._search(queryset, term, reach=reach).values_list("pk", flat=True)[:reach]
         return queryset.filter(pk__in=list(ids)), False
+
+    def _search_reach(self, request):
+        """The matches a search's page needs: at least search_count_cap, else up to its own
+        last row (each page deeper reaches further), and one more to tell there are more."""
+        page = request.GET.get(PAGE_VAR, "1")
+        page = int(page) if page.isdigit() else 1
+        return min(max(self.search_count_cap, page * self.list_per_page), COUNT_CAP) + 1
 
     def _search(self, queryset, term, *, reach):
         """`queryset` narrowed to the matches of `term`; with `reach`, only the first `reach`
@@ -202,7 +209,7 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         searched = bool(request.GET.get(SEARCH_VAR, "").strip())
-        cap = self.search_count_cap if searched else COUNT_CAP
+        cap = self._search_reach(request) - 1 if searched else COUNT_CAP
         return self.paginator(queryset, per_page, orphans, allow_empty_first_page, cap=cap)
 
     # --- columns

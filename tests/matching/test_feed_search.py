@@ -85,10 +85,16 @@ def test_past_the_cap_the_page_says_more_than_and_pages_hold_the_newest_matches(
     newest = [a.pk for pair in zip(by_subject, by_address, strict=True) for a in pair]
     client.force_login(admin_member)
     first, page = found(client, q="globex")
-    second, _ = found(client, q="globex", p="2")
-    assert first + second == newest[:4]
     assert "more than 3 results" in page and "more than 3 activities" in page
     assert "4 results" not in page
+    # Each page deeper reaches further: past the cap, up to its own last row and one more.
+    second, page = found(client, q="globex", p="2")
+    assert "more than 4 results" in page
+    third, page = found(client, q="globex", p="3")
+    assert "more than 6 results" in page
+    fourth, page = found(client, q="globex", p="4")
+    assert "8 results" in page and "more than" not in page
+    assert first + second + third + fourth == newest
     # Without a search the feed counts up to its own cap.
     assert "9 activities" in found(client)[1]
 
