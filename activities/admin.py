@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import PAGE_VAR, SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -174,7 +174,18 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
             return self._search(queryset, term, reach=None), False
         reach = self._search_reach(request)
         ids = self._search(queryset, term, reach=reach).values_list("pk", flat=True)[:reach]
-        return queryset.filter(pk__in=list(ids)), False
+        return queryset.filter(pk__in=self._walked(ids)), False
+
+    @staticmethod
+    def _walked(query):
+        """The rows of a query that walks an index until its LIMIT; on PostgreSQL without
+        parallel workers, which run ahead of the LIMIT (measured: 4x the rows read)."""
+        connection = connections[query.db]
+        if connection.vendor != "postgresql":
+            return list(query)
+        with transaction.atomic(using=query.db), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            return list(query)
 
     def _search_reach(self, request):
         """The matches a search's page needs: at least search_count_cap, else up to its own
