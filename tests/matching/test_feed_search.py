@@ -87,6 +87,9 @@ def test_past_the_cap_the_page_says_more_than_and_pages_hold_the_newest_matches(
     first, page = found(client, q="globex")
     assert "more than 3 results" in page and "more than 3 activities" in page
     assert "4 results" not in page
+    # An action across all pages would touch every match, not the capped count: not offered.
+    assert "0 of 2 selected" in page
+    assert "Select all 4 activities" not in page and "All 4 selected" not in page
     # Each page deeper reaches further: past the cap, up to its own last row and one more.
     second, page = found(client, q="globex", p="2")
     assert "more than 4 results" in page
@@ -94,6 +97,7 @@ def test_past_the_cap_the_page_says_more_than_and_pages_hold_the_newest_matches(
     assert "more than 6 results" in page
     fourth, page = found(client, q="globex", p="4")
     assert "8 results" in page and "more than" not in page
+    assert "Select all 8 activities" in page
     assert first + second + third + fourth == newest
     # Without a search the feed counts up to its own cap.
     assert "9 activities" in found(client)[1]
