@@ -179,7 +179,7 @@ class ActivityAdmin(ExportMixin, admin.ModelAdmin):
     @staticmethod
     def _walked(query):
         """The rows of a query that walks an index until its LIMIT; on PostgreSQL without
-        parallel workers, which run ahead of the LIMIT (measured: 4x the rows read)."""
+        parallel workers, which run ahead of the LIMIT (measured: 5x the rows read)."""
         connection = connections[query.db]
         if connection.vendor != "postgresql":
             return list(query)
