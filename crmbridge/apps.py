@@ -3,7 +3,7 @@ import gc
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_migrate
 
 from integrations.salesforce import set_config_provider
 
@@ -25,7 +25,7 @@ class CrmbridgeConfig(AppConfig):
     def ready(self):
         from . import checks  # noqa: F401  (registers system checks)
         from .audit import connect_secret_notes
-        from .roles import sync_role_permissions
+        from .roles import forget_role_names, sync_role_permissions
         from .salesforce_connection import connection_config
 
         # auth's User is not ours to subclass any more (migrations): its str() is the one
@@ -37,6 +37,11 @@ class CrmbridgeConfig(AppConfig):
 
         connect_secret_notes()
         post_migrate.connect(sync_role_permissions, dispatch_uid="crmbridge.sync_role_permissions")
+        m2m_changed.connect(
+            forget_role_names,
+            sender=get_user_model().groups.through,
+            dispatch_uid="crmbridge.forget_role_names",
+        )
 
         # What Django loaded lives as long as the process: keep it out of the cyclic garbage
         # collector's full passes, which a batch of ingestion (thousands of rows) otherwise

@@ -86,4 +86,20 @@ def has_role(user, *roles) -> bool:
         return False
     if user.is_superuser and ADMIN in roles:
         return True
-    return user.groups.filter(name__in=roles).exists()
+    return not _role_names(user).isdisjoint(roles)
+
+
+def _role_names(user):
+    """The user's group names, read once per user object, as Django caches permissions on it
+    (an admin page asks a dozen times: the menu, each model's permissions, the feed)."""
+    try:
+        return user._role_names
+    except AttributeError:
+        user._role_names = frozenset(user.groups.values_list("name", flat=True))
+        return user._role_names
+
+
+def forget_role_names(sender, instance, action, **kwargs):
+    """m2m_changed of User.groups: the changed user object reads its groups again."""
+    if action.startswith("post_"):
+        instance.__dict__.pop("_role_names", None)

@@ -1,9 +1,11 @@
 """Roles are enforced on the server, in the admin and in the API."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from crmbridge.models import GlobalSettings
+from crmbridge.roles import ADMIN, REP, has_role
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +115,11 @@ def test_admin_home_links_all_open_for_each_role(client, admin_member, csm_user,
         links.discard("/admin/logout/")
         for link in links:
             assert client.get(link).status_code in (200, 302), (user.username, link)
+
+
+def test_a_role_given_or_taken_counts_at_once_for_the_same_user_object(rep_user):
+    assert has_role(rep_user, REP) and not has_role(rep_user, ADMIN)
+    rep_user.groups.add(Group.objects.get(name=ADMIN))
+    assert has_role(rep_user, ADMIN)
+    rep_user.groups.clear()
+    assert not has_role(rep_user, REP, ADMIN)
