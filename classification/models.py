@@ -58,12 +58,22 @@ class ClassificationValue(models.Model):
         self.value = (self.value or "").strip()
         if not self.value:
             raise ValidationError({"value": "A value cannot be empty."})
+        twin = ClassificationValue.case_twin(
+            dimension=self.dimension, value=self.value, other_than=self.pk
+        )
+        if twin is not None:
+            raise ValidationError(
+                {"value": f"“{twin}” is already a {self.dimension} value: use that spelling."}
+            )
 
     @classmethod
-    def case_twin(cls, *, dimension: str, value: str) -> str | None:
+    def case_twin(cls, *, dimension: str, value: str, other_than: int | None = None) -> str | None:
         """The known spelling of `value` when only its case differs ("finance" for "Finance"),
-        else None: a rule with the twin would silently start a second department."""
+        else None: a rule with the twin would silently start a second department. `other_than`:
+        the pk of a value being renamed, which is no twin of itself."""
         known = cls.objects.filter(dimension=dimension, value__iexact=value)
+        if other_than is not None:
+            known = known.exclude(pk=other_than)
         spellings = set(known.values_list("value", flat=True))
         if not spellings or value in spellings:
             return None
@@ -132,7 +142,7 @@ class ClassificationRule(models.Model):
             errors["keyword"] = "The keyword is too long once normalised; use fewer words."
         if not self.value:
             errors["value"] = "Choose the value this rule sets."
-        elif self.dimension:
+        elif self.dimension and not self._value_unchanged():
             twin = ClassificationValue.case_twin(dimension=self.dimension, value=self.value)
             if twin is not None:
                 errors["value"] = (
@@ -152,6 +162,14 @@ class ClassificationRule(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def _value_unchanged(self) -> bool:
+        """A saved rule keeping its value and dimension (e.g. a priority edit) is never refused
+        for a value that has since gained a case twin."""
+        if self.pk is None:
+            return False
+        stored = ClassificationRule.objects.filter(pk=self.pk)
+        return stored.filter(dimension=self.dimension, value=self.value).exists()
 
     def as_engine_rule(self):
         return Rule(self.keyword, self.dimension, self.value, self.priority, self.pk)

@@ -56,12 +56,13 @@ class ClassificationRuleResource(resources.ModelResource):
             instance.updated_by = user
 
     def after_save_instance(self, instance, row, **kwargs):
+        # At once, inside the import's transaction: a later row spelling the same new value in
+        # another case is then refused like any case twin (a preview rolls it back).
+        services.value_ensure(dimension=instance.dimension, value=instance.value)
         self._saved.append(instance)
 
     def after_import(self, dataset, result, **kwargs):
         if self._dry_run or result.has_errors() or result.has_validation_errors():
             return
-        for rule in self._saved:
-            services.value_ensure(dimension=rule.dimension, value=rule.value)
         if self._saved:
             services.rules_changed(reason=f"{len(self._saved)} rules imported")

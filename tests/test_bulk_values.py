@@ -45,6 +45,28 @@ def test_it_gives_each_row_its_own_values_and_leaves_others_alone():
     assert (untouched.sf_id, untouched.payload) == ("", {"n": 3})
 
 
+def test_shared_values_reach_every_row_of_every_chunk():
+    items = OutboxItem.objects.bulk_create(
+        OutboxItem(sobject="Contact", operation="upsert", crmbridge_id=f"c{n}") for n in range(600)
+    )
+    untouched = _item(9999)
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+
+    updated = rows_update_values(
+        model=OutboxItem,
+        fields=["sf_id"],
+        rows=[(item.pk, f"003{n:015d}") for n, item in enumerate(items)],  # two chunks of 500
+        shared={"state": "sent", "sent_at": at, "claimed_at": None, "last_error": ""},
+    )
+
+    assert updated == 600
+    stored = {i.pk: i for i in OutboxItem.objects.exclude(pk=untouched.pk)}
+    assert {(i.state, i.sent_at, i.claimed_at) for i in stored.values()} == {("sent", at, None)}
+    assert [stored[item.pk].sf_id for item in items] == [f"003{n:015d}" for n in range(600)]
+    untouched.refresh_from_db()
+    assert (untouched.state, untouched.sf_id) == ("pending", "")
+
+
 def test_it_does_nothing_without_rows():
     assert rows_update_values(model=OutboxItem, fields=["sf_id"], rows=[]) == 0
 

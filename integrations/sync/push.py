@@ -25,7 +25,7 @@ How a push goes:
 from __future__ import annotations
 
 import logging
-import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,6 +67,8 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 DEFER_PARENT = timedelta(seconds=30)
+# A claim's later calls refresh its rows' claim once it is this old (seconds).
+CLAIM_REFRESH_AFTER = 60
 
 
 class PushStopped(Exception):  # noqa: N818 - a signal to stop, with the reason
@@ -131,32 +133,39 @@ class Pusher:
 
     # -- one batch: one sobject, one operation ----------------------------------------------------
     def _batch(self, items, *, now) -> None:
-        """Send one claim, a collection call per BATCH_SIZE records. Each call's outcome is
-        kept: if a later call fails or stops the push, the records already in Salesforce are
-        still marked sent (one write for the claim), and only the rest wait."""
+        """Send one claim, a collection call per BATCH_SIZE records. Each call's records are
+        marked at once (sent, retried or failed), so a later call that fails, stops the push
+        or dies with its worker leaves only its own and later records to send again."""
         sobject, operation = items[0].sobject, items[0].operation
         ready = self._prepare(items, now=now)
         if not ready:
             return
         groups = _coalesce(ready, operation)
-        calls = math.ceil(len(groups) / BATCH_SIZE)
-        try:
-            self.client.ensure_budget(calls)
-        except (BudgetExceeded, LimitExceeded) as exc:
-            raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
-        done = []
-        try:
-            for start in range(0, len(groups), BATCH_SIZE):
-                chunk = groups[start : start + BATCH_SIZE]
-                try:
-                    results = self._send(sobject, operation, [g.record for g in chunk])
-                except TransientError as exc:
-                    for g in groups[start:]:
-                        self._retry(g.items, exc.error_code or "TRANSIENT", str(exc), now=now)
-                    break
-                done.extend(self._outcomes(chunk, results, now=now))
-        finally:
-            self._sent(done, now=now)
+        claimed = time.monotonic()
+        for start in range(0, len(groups), BATCH_SIZE):
+            chunk = groups[start : start + BATCH_SIZE]
+            if time.monotonic() - claimed > CLAIM_REFRESH_AFTER:
+                self._still_claimed(groups[start:])
+                claimed = time.monotonic()
+            try:
+                self.client.ensure_budget(1)
+                results = self._send(sobject, operation, [g.record for g in chunk])
+            except (BudgetExceeded, LimitExceeded) as exc:
+                raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
+            except TransientError as exc:
+                waiting = [i for g in groups[start:] for i in g.items]
+                self._retry(waiting, exc.error_code or "TRANSIENT", str(exc), now=now)
+                return
+            self._sent(self._outcomes(chunk, results, now=now), now=now)
+
+    def _still_claimed(self, groups) -> None:
+        """Between the calls of a slow claim: the rows still to send are claimed afresh (and
+        the run's lock kept), so a slow org never lets them pass for a dead worker's
+        (STALE_CLAIM_AFTER)."""
+        OutboxItem.objects.filter(
+            id__in=[i.id for g in groups for i in g.items], state=OutboxItem.State.CLAIMED
+        ).update(claimed_at=timezone.now())
+        self.log.flush(progress=f"pushed {self.result.pushed}, failed {self.result.failed}")
 
     def _send(self, sobject, operation, records) -> list:
         try:
@@ -165,8 +174,6 @@ class Pusher:
             if operation == OutboxItem.Operation.UPDATE:
                 return self.client.update_many(sobject, records)
             return self.client.delete_many([r["Id"] for r in records])
-        except (BudgetExceeded, LimitExceeded) as exc:
-            raise PushStopped(str(exc), exc.error_code or "LIMIT") from None
         except PermanentError as exc:
             # The whole call was refused (login, session, a malformed request): not one
             # record's fault. Stop; the rows wait for the next run, the run says why.

@@ -303,3 +303,17 @@ def test_a_csv_row_whose_value_differs_from_a_known_one_only_in_case_is_refused(
     assert "Some rows failed to validate" in text
     assert re.search(r" 1 [^A-Za-z]*value “Engineering” is already a department value", text)
     assert not ClassificationRule.objects.exists()
+
+
+def test_one_csv_cannot_bring_a_new_value_in_two_cases(csm_client):
+    response = _import(
+        csm_client,
+        "keyword,dimension,value,priority\n"
+        "Treasury,department,Finance,0\n"
+        "Accounts Payable,department,finance,0\n",
+    )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+    assert re.search(r" 2 [^A-Za-z]*value “Finance” is already a department value", text)
+    assert not ClassificationRule.objects.exists()
+    assert not ClassificationValue.objects.exists()  # the refused import left nothing behind

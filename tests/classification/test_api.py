@@ -204,3 +204,18 @@ def test_a_value_differing_from_a_known_one_only_in_case_is_a_400(api_as, csm_us
         "Finance",
         "finance",
     ]
+
+
+def test_a_rule_whose_value_since_gained_a_twin_can_still_be_edited(api_as, csm_user):
+    from classification.models import ClassificationValue
+
+    rule = ClassificationRule.objects.create(
+        keyword="Treasury", dimension="department", value="finance"
+    )
+    ClassificationValue.objects.create(dimension="department", value="Finance")
+
+    changed = api_as(csm_user).patch(f"{RULES}{rule.pk}/", {"priority": 4}, format="json")
+
+    assert changed.status_code == 200, changed.json()
+    rule.refresh_from_db()
+    assert (rule.priority, rule.value) == (4, "finance")

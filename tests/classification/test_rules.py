@@ -121,3 +121,12 @@ def test_a_rule_pack_takes_the_orgs_spelling_of_a_value(db, django_capture_on_co
 
     values = set(ClassificationRule.objects.values_list("value", flat=True))
     assert pack_value.lower() in values and pack_value not in values
+
+
+def test_a_value_is_not_added_twice_in_two_cases(db):
+    known = ClassificationValue.objects.create(dimension="department", value="Finance")
+    with pytest.raises(ValidationError, match="already a department value"):
+        ClassificationValue(dimension="department", value="FINANCE").full_clean()
+    known.value = "finance"  # a value renamed to another case is not its own twin
+    known.full_clean()
+    ClassificationValue(dimension="seniority", value="finance").full_clean()

@@ -299,6 +299,23 @@ def test_the_budget_stops_the_push_cleanly_and_the_rest_waits(sf_org, sf_client)
     assert sf_org.count("Contact") == 450
 
 
+def test_a_budget_reached_inside_a_claim_keeps_the_calls_made_and_costs_no_attempt(
+    sf_org, sf_client
+):
+    new_account_and_contacts(450)  # the Account's claim, then one claim of three calls
+    sf_org.api_limit = 100
+    sf_org.reset_api_usage(17)
+    sf_client.budget_percent = 20  # 20 calls: the limits call, the Account, 200 Contacts
+
+    result = outbox_push()
+
+    assert result.stopped_code == "BUDGET_EXCEEDED" and result.pushed == 1 + 200
+    assert OutboxItem.objects.filter(sobject="Contact", state="sent").count() == 200
+    waiting = OutboxItem.objects.filter(state="pending")
+    assert waiting.count() == 250 and set(waiting.values_list("attempts", flat=True)) == {0}
+    assert sf_org.count("Contact") == 200
+
+
 @pytest.mark.parametrize("kind", ["connection", "503", "timeout"])
 def test_faults_after_the_write_never_duplicate_or_lose_records(sf_org, sf_client, kind):
     new_account_and_contacts(300)

@@ -2,7 +2,7 @@
 synced last (the earliest made among equals); the others, and the cards they tracked, go. The
 vCards on the rep's server are not touched."""
 
-from django.db import migrations
+from django.db import migrations, models
 from django.db.models import F
 
 
@@ -19,14 +19,24 @@ def keep_one_address_book_per_owner(apps, schema_editor):
             book.delete()
         else:
             kept[book.owner_id] = book.pk
+    if schema_editor.connection.vendor == "postgresql":
+        # The deletes left deferred foreign-key checks pending, and PostgreSQL alters no table
+        # with pending checks: run them now, so the constraint follows in the same transaction
+        # (no book can slip in between).
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-# Its own migration, apart from the constraint: on PostgreSQL the deletes leave deferred
-# foreign-key checks pending, and a table with pending checks cannot be altered in the same
-# transaction.
 class Migration(migrations.Migration):
     dependencies = [("addressbooks", "0001_initial")]
 
     operations = [
         migrations.RunPython(keep_one_address_book_per_owner, migrations.RunPython.noop),
+        migrations.AddConstraint(
+            model_name="addressbook",
+            constraint=models.UniqueConstraint(
+                fields=("owner",),
+                name="one_address_book_per_owner",
+                violation_error_message="This rep already has an address book.",
+            ),
+        ),
     ]
