@@ -11,7 +11,9 @@ of its time building them and preparing each value field by field): COPY on Post
 ``executemany`` on SQLite, or an upsert (``ON CONFLICT ... DO UPDATE``) on both.
 """
 
+import csv
 import datetime as dt
+import io
 import operator
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 CHUNK = 500
+_COPY_PIECE = 1 << 20  # characters of CSV handed to COPY at a time
 
 
 def rows_update_values(*, model, fields: list[str], rows: list[tuple]) -> int:
@@ -88,18 +91,8 @@ def rows_insert(
         return 0
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
-    now = timezone.now()
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
-    ]
-    defaults = {}
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            defaults[f.attname] = now
-        else:
-            defaults[f.attname] = f.get_default()
+    fields = insert_fields(model)
+    defaults = field_defaults(fields)
     names = [f.attname for f in fields]
     pick = operator.itemgetter(*names) if len(names) > 1 else lambda d: (d[names[0]],)
     adapted = [(i, a) for i, f in enumerate(fields) if (a := _adapter(f, connection))]
@@ -145,6 +138,49 @@ def rows_insert(
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}){on_conflict}"  # noqa: S608
         cursor.executemany(sql, values)
     return len(values)
+
+
+def insert_fields(model) -> list:
+    """The concrete fields an INSERT names (all but an auto-incremented primary key)."""
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
+    ]
+
+
+def field_defaults(fields) -> dict:
+    """attname -> the value a row that leaves the field out gets (``auto_now``/``auto_now_add``
+    fields: now)."""
+    now = timezone.now()
+    return {
+        f.attname: now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
+        for f in fields
+    }
+
+
+def csv_copy_scratch(cursor, *, name: str, text: str) -> list[str]:
+    """PostgreSQL: COPY CSV `text` (a header line first) into a new temporary table `name`
+    whose text columns c0, c1, ... follow the header; dropped at commit, so call it in a
+    transaction. Returns the header. The parsing happens in the server, not row by row here.
+    Values keep CSV's meaning: quoted or not, an empty value is '' (callers say which ''
+    means NULL)."""
+    header = next(csv.reader(io.StringIO(text[: text.find("\n") + 1 or None])), [])
+    qn = cursor.db.ops.quote_name
+    table = qn(name)
+    columns = ", ".join(f"c{i} text" for i in range(len(header)))
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
+    # FORCE_NOT_NULL: an unquoted empty value is '' as a quoted one is, never NULL.
+    not_null = ", ".join(f"c{i}" for i in range(len(header)))
+    with cursor.copy(
+        f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL ({not_null}))"
+    ) as copy:
+        for start in range(0, len(text), _COPY_PIECE):
+            copy.write(text[start : start + _COPY_PIECE])
+    return header
 
 
 def _adapter(field, connection):
