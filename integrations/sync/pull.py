@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import threading
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -189,12 +191,16 @@ class _CsvInsert:
                 params.append(f.get_db_prep_save(defaults[f.attname], connection))
         table = qn(self.model._meta.db_table)
         columns = ", ".join(qn(f.column) for f in fields)
-        titled = "title <> ''" if self.spec.sobject == "Contact" else "false"
+        contact = self.spec.sobject == "Contact"
+        snapshotted = self.spec.sobject in WRITTEN_MIRRORED
+        returning = {"sf_id", *(("title",) if contact else ())}
+        if snapshotted:
+            returning.update(self.sql_fields[n].column for n in self.spec.fields.values())
         sql = (
             f"WITH ins AS (INSERT INTO {table} ({columns}) SELECT {', '.join(exprs)} {source} "
-            f"RETURNING *)"
+            f"RETURNING {', '.join(qn(c) for c in sorted(returning))})"
         )
-        if self.spec.sobject in WRITTEN_MIRRORED:
+        if snapshotted:
             pulled = PulledValues._meta
             snapshot = ", ".join(
                 f"'{name}', ins.{qn(self.sql_fields[name].column)}"
@@ -206,13 +212,56 @@ class _CsvInsert:
                 f"ON CONFLICT (sf_id) DO UPDATE SET {qn('values')} = excluded.{qn('values')})"
             )
             params.append(self.spec.sobject)
+        titled = "ins.title <> ''" if contact else "false"
         # Table and column names come from the models, quoted; values are parameters or COPY data.
-        cursor.execute(f"{sql} SELECT sf_id, {titled} FROM ins", params)  # noqa: S608
+        cursor.execute(f"{sql} SELECT ins.sf_id, {titled} FROM ins", params)  # noqa: S608
         return top, cursor.fetchall(), skipped
 
 
 def _sql_datetime(column: str) -> str:
     return f"CAST(NULLIF({column}, '') AS timestamptz)"
+
+
+def _read_ahead(iterator):
+    """`iterator`'s items, the next one read in a thread while the caller works on this one
+    (a set of results downloads while the last one is written). Exceptions arrive in order."""
+    ready = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fill():
+        try:
+            for item in iterator:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put((False, exc))
+        finally:
+            iterator.close()
+            connections.close_all()  # this thread's own, if the client wrote any
+
+    thread = threading.Thread(target=fill, name="bulk-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, value = ready.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        thread.join()
 
 
 class Puller:
@@ -264,12 +313,14 @@ class Puller:
 
     def _pull_bulk(self, spec: SObject, mark, count: int) -> None:
         self._budget(bulk_calls_needed(count))
-        pages = self.client.bulk_query_pages(
-            spec.sobject,
-            "SELECT {fields:literal} FROM {sobject:literal}",
-            include_deleted=True,
-            fields=", ".join(spec.soql_fields),
-            sobject=spec.sobject,
+        pages = _read_ahead(
+            self.client.bulk_query_pages(
+                spec.sobject,
+                "SELECT {fields:literal} FROM {sobject:literal}",
+                include_deleted=True,
+                fields=", ".join(spec.soql_fields),
+                sobject=spec.sobject,
+            )
         )
         model = apps.get_model(spec.model)
         booleans = {"IsDeleted"} | {
