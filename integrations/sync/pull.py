@@ -29,6 +29,7 @@ import datetime as dt
 import logging
 import queue
 import threading
+from contextlib import ExitStack, closing
 
 from django.apps import apps
 from django.conf import settings
@@ -41,7 +42,13 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.domain_services import account_domains_refresh_many
 from accounts.signals import account_domains_added, contacts_retitled, owned_fields_requested
-from crmbridge.bulk import csv_copy_scratch, field_defaults, insert_fields, rows_insert
+from crmbridge.bulk import (
+    csv_copy_scratch,
+    field_defaults,
+    indexes_built_after,
+    insert_fields,
+    rows_insert,
+)
 from integrations.outbox.models import OutboxItem
 from integrations.salesforce import BudgetExceeded, LimitExceeded
 from integrations.salesforce.bulk import bulk_calls_needed, bulk_csv_records
@@ -61,6 +68,8 @@ log = logging.getLogger(__name__)
 OVERLAP = dt.timedelta(minutes=5)
 PAGE_SIZE = 2000
 BULK_APPLY_SIZE = 5000  # records a Bulk API pull applies in one transaction
+# Most records a Bulk API pull into an empty PostgreSQL table applies in one transaction.
+BULK_ONE_TRANSACTION = 5_000_000
 
 
 def _plain(value):
@@ -277,6 +286,7 @@ class Puller:
         }
         self.rematch_domains: set[str] = set()
         self._parent_pks: dict[str, dict] = {}
+        self._one_transaction = False  # a Bulk API pull applying all its sets in one
 
     # -- per object -------------------------------------------------------------------------------
     def pull(self, sobjects=None) -> None:
@@ -331,22 +341,34 @@ class Puller:
         # An empty mirror has nothing to match: a job gives each record once.
         fresh = not model.objects.exists()
         copy = _CsvInsert.for_spec(spec, model) if fresh else None
+        # Into an empty table on PostgreSQL, all of it in one transaction (progress shows at
+        # its end) and its indexes and foreign keys built once; bounded so that the run's
+        # lock, last extended before it, stays far from expiring meanwhile.
+        self._one_transaction = copy is not None and count <= BULK_ONE_TRANSACTION
         highest = mark.modstamp
-        for text in pages:
-            if copy is not None and not self._unsent(spec).exists():
-                # Nothing to match, nothing waiting to conflict with: the server converts.
-                highest = self._apply_csv(spec, copy, text, highest)
-                continue
-            page = []
-            for record in bulk_csv_records(text):
-                for name in booleans:
-                    record[name] = record.get(name) == "true"
-                page.append(record)
-                if len(page) == BULK_APPLY_SIZE:
+        with ExitStack() as whole:
+            whole.enter_context(closing(pages))  # stops the read-ahead if this fails
+            whole.callback(setattr, self, "_one_transaction", False)
+            if self._one_transaction:
+                whole.enter_context(transaction.atomic())
+                whole.enter_context(indexes_built_after(model))
+            for text in pages:
+                if copy is not None and not self._unsent(spec).exists():
+                    # Nothing to match, nothing waiting to conflict with: the server converts.
+                    highest = self._apply_csv(spec, copy, text, highest)
+                    continue
+                page = []
+                for record in bulk_csv_records(text):
+                    for name in booleans:
+                        record[name] = record.get(name) == "true"
+                    page.append(record)
+                    if len(page) == BULK_APPLY_SIZE:
+                        highest = self._apply_page(
+                            spec, page, mark, highest, bulk=True, fresh=fresh
+                        )
+                        page = []
+                if page:
                     highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
-                    page = []
-            if page:
-                highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
         if highest is not None and highest != mark.modstamp:
             Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
             mark.modstamp = highest
@@ -369,10 +391,14 @@ class Puller:
                     created=[sf_id for sf_id, _ in chunk],
                     titled=any(titled for _, titled in chunk),
                 )
-        self.log.flush(
-            progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
-        )
+        self._progress(spec)
         return top if top and (highest is None or top > highest) else highest
+
+    def _progress(self, spec) -> None:
+        if not self._one_transaction:  # inside, the lock's heartbeat would hold its row
+            self.log.flush(
+                progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
+            )
 
     def _budget(self, calls):
         try:
@@ -388,9 +414,7 @@ class Puller:
                 if not bulk:  # a job's results come in no SystemModstamp order
                     Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
                     mark.modstamp = highest
-        self.log.flush(
-            progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
-        )
+        self._progress(spec)
         return highest
 
     # -- applying one page ------------------------------------------------------------------------
