@@ -36,6 +36,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -150,9 +151,10 @@ class _CsvInsert:
         return cls(spec, model, fields)
 
     def run(self, cursor, text: str):
-        """Returns (highest SystemModstamp of the set, [(Salesforce Id, has a title)] of the
-        rows created, [Salesforce Ids] skipped for a missing required parent)."""
+        """Returns (highest SystemModstamp of the set, [(primary key, has a title)] of the
+        rows created in key order, [Salesforce Ids] skipped for a missing required parent)."""
         header = csv_copy_scratch(cursor, name=self.SCRATCH, text=text)
+        self._id_column = f"c{header.index('Id')}"
         qn = connection.ops.quote_name
         position = {name: i for i, name in enumerate(header)}
 
@@ -202,7 +204,7 @@ class _CsvInsert:
         columns = ", ".join(qn(f.column) for f in fields)
         contact = self.spec.sobject == "Contact"
         snapshotted = self.spec.sobject in WRITTEN_MIRRORED
-        returning = {"sf_id", *(("title",) if contact else ())}
+        returning = {self.model._meta.pk.column, "sf_id", *(("title",) if contact else ())}
         if snapshotted:
             returning.update(self.sql_fields[n].column for n in self.spec.fields.values())
         sql = (
@@ -223,8 +225,13 @@ class _CsvInsert:
             params.append(self.spec.sobject)
         titled = "ins.title <> ''" if contact else "false"
         # Table and column names come from the models, quoted; values are parameters or COPY data.
-        cursor.execute(f"{sql} SELECT ins.sf_id, {titled} FROM ins", params)  # noqa: S608
+        pk = qn(self.model._meta.pk.column)
+        cursor.execute(f"{sql} SELECT ins.{pk}, {titled} FROM ins ORDER BY 1", params)  # noqa: S608
         return top, cursor.fetchall(), skipped
+
+    def ids_sql(self) -> str:
+        """SQL for the Salesforce Ids of the set `run` loaded last (until commit)."""
+        return f"SELECT {self._id_column} FROM {connection.ops.quote_name(self.SCRATCH)}"  # noqa: S608
 
 
 def _sql_datetime(column: str) -> str:
@@ -383,12 +390,15 @@ class Puller:
             for sf_id in skipped:
                 self._parent_missing(spec, sf_id)
             self.log.add(spec.sobject, "pulled", len(created))
+            # The rows of a chunk: those of this set (its Ids are in the scratch table) in the
+            # chunk's range of new primary keys; no list of thousands of Ids to prepare.
+            of_set = RawSQL(copy.ids_sql(), ())  # noqa: S611 - names from the model
             for start in range(0, len(created), BULK_APPLY_SIZE):
                 chunk = created[start : start + BULK_APPLY_SIZE]
                 self._followups(
                     spec,
-                    model,
-                    created=[sf_id for sf_id, _ in chunk],
+                    model.objects.filter(pk__range=(chunk[0][0], chunk[-1][0]), sf_id__in=of_set),
+                    created=True,
                     titled=any(titled for _, titled in chunk),
                 )
         self._progress(spec)
@@ -532,8 +542,8 @@ class Puller:
         rows_insert(model=PulledValues, rows=snapshots, conflict=("sf_id",), update=("values",))
         self._followups(
             spec,
-            model,
-            created=[row["sf_id"] for row in to_create],
+            model.objects.filter(sf_id__in=[row["sf_id"] for row in to_create]),
+            created=bool(to_create),
             titled=spec.sobject == "Contact" and any(row["title"] for row in to_create),
             updated=to_update,
             retitled=retitled,
@@ -550,10 +560,10 @@ class Puller:
             message="its parent record is not in the mirror",
         )
 
-    def _followups(self, spec, model, *, created, titled, updated=(), retitled=()) -> None:
-        """What depends on the rows a page created (their Salesforce Ids; `titled`: some have
-        a title) and updated (instances; `retitled`: Contacts whose title changed)."""
-        rows = model.objects.filter(sf_id__in=created)
+    def _followups(self, spec, rows, *, created, titled, updated=(), retitled=()) -> None:
+        """What depends on the rows a page created (`rows`, a QuerySet read only when needed;
+        `created`: there are some; `titled`: some have a title) and updated (instances;
+        `retitled`: Contacts whose title changed)."""
         if spec.sobject == "User" and (created or updated):
             self._link_users([*rows, *updated])
         if spec.sobject == "Account" and (created or updated):
