@@ -221,6 +221,7 @@ def indexes_built_after(model):
     yield
     with connection.cursor() as cursor:
         _check_deferred(cursor)
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the builds
         for _, definition in indexes:
             cursor.execute(definition)
         for name, definition in foreign_keys:

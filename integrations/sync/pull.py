@@ -153,6 +153,8 @@ class _CsvInsert:
     def run(self, cursor, text: str):
         """Returns (highest SystemModstamp of the set, [(primary key, has a title)] of the
         rows created in key order, [Salesforce Ids] skipped for a missing required parent)."""
+        # Room for the INSERT's RETURNING rows and their sort in memory, for this transaction.
+        cursor.execute("SET LOCAL work_mem = '128MB'")
         header = csv_copy_scratch(cursor, name=self.SCRATCH, text=text)
         self._id_column = f"c{header.index('Id')}"
         qn = connection.ops.quote_name
