@@ -15,7 +15,12 @@ A first pull of an object (no watermark yet, or a full pull) whose first page co
 ``SYNC_BULK_THRESHOLD`` records reads it with one Bulk API 2.0 query job instead: ``queryAll``
 of the same fields, its CSV results in sets of ``BULK_MAX_RECORDS``, applied in pages; the
 watermark moves once, at the end, because a job's results come in no SystemModstamp order (a
-pull stopped half way starts that object over, skipping what the mirror already has).
+pull stopped half way starts that object over, skipping what the mirror already has). The next
+set downloads while the last one is written. Into an empty mirror table on PostgreSQL (and no
+crmbridge change of that object waiting in the outbox) each set is COPYed as CSV into a scratch
+table and converted, joined to its parents and snapshotted by one INSERT ... SELECT; up to
+``BULK_ONE_TRANSACTION`` records all in one transaction whose table's non-unique indexes and
+foreign keys are built once, at its end (the table is locked until then: readers wait).
 
 Conflicts: a record changed in Salesforce while crmbridge's own change of it still waits in the
 outbox. Salesforce wins (its value goes into the mirror and leaves the waiting payload), except
@@ -355,10 +360,17 @@ class Puller:
         # lock, last extended before it, stays far from expiring meanwhile.
         self._one_transaction = copy is not None and count <= BULK_ONE_TRANSACTION
         highest = mark.modstamp
+        counted = dict(self.log.counts.get(spec.sobject, {}))
+
+        def restore_counts(kind, *_) -> None:
+            if kind is not None:  # rolled back: none of it stays, nor do its counts
+                self.log.counts[spec.sobject] = counted
+
         with ExitStack() as whole:
             whole.enter_context(closing(pages))  # stops the read-ahead if this fails
             whole.callback(setattr, self, "_one_transaction", False)
             if self._one_transaction:
+                whole.push(restore_counts)
                 whole.enter_context(transaction.atomic())
                 whole.enter_context(indexes_built_after(model))
             for text in pages:
