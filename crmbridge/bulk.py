@@ -18,8 +18,10 @@ PostgreSQL the ids come from the table's sequence in one query and the rows go b
 ``cycle_collection_paused``: no cyclic garbage collection while one batch runs.
 """
 
+import csv
 import datetime as dt
 import gc
+import io
 import operator
 from contextlib import contextmanager
 
@@ -28,6 +30,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 CHUNK = 500
+_COPY_PIECE = 1 << 20  # characters of CSV handed to COPY at a time
 
 
 def rows_update_values(
@@ -107,18 +110,8 @@ def rows_insert(
         return 0
     connection = connections[router.db_for_write(model)]
     qn = connection.ops.quote_name
-    now = timezone.now()
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
-    ]
-    defaults = {}
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            defaults[f.attname] = now
-        else:
-            defaults[f.attname] = f.get_default()
+    fields = insert_fields(model)
+    defaults = field_defaults(fields)
     names = [f.attname for f in fields]
     pick = operator.itemgetter(*names) if len(names) > 1 else lambda d: (d[names[0]],)
     adapted = [(i, a) for i, f in enumerate(fields) if (a := _adapter(f, connection))]
@@ -162,6 +155,101 @@ def rows_insert(
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}){on_conflict}"  # noqa: S608
         cursor.executemany(sql, values)
     return len(values)
+
+
+def insert_fields(model) -> list:
+    """The concrete fields an INSERT names (all but an auto-incremented primary key)."""
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.get_internal_type().endswith("AutoField"))
+    ]
+
+
+def field_defaults(fields) -> dict:
+    """attname -> the value a row that leaves the field out gets (``auto_now``/``auto_now_add``
+    fields: now)."""
+    now = timezone.now()
+    return {
+        f.attname: now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
+        for f in fields
+    }
+
+
+def csv_copy_scratch(cursor, *, name: str, text: str) -> list[str]:
+    """PostgreSQL: COPY CSV `text` (a header line first) into a new temporary table `name`
+    whose text columns c0, c1, ... follow the header; dropped at commit, so call it in a
+    transaction. Returns the header. The parsing happens in the server, not row by row here.
+    Values keep CSV's meaning: quoted or not, an empty value is '' (callers say which ''
+    means NULL)."""
+    header = next(csv.reader(io.StringIO(text[: text.find("\n") + 1 or None])), [])
+    qn = cursor.db.ops.quote_name
+    table = qn(name)
+    columns = ", ".join(f"c{i} text" for i in range(len(header)))
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
+    # FORCE_NOT_NULL: an unquoted empty value is '' as a quoted one is, never NULL.
+    not_null = ", ".join(f"c{i}" for i in range(len(header)))
+    with cursor.copy(
+        f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL ({not_null}))"
+    ) as copy:
+        for start in range(0, len(text), _COPY_PIECE):
+            copy.write(text[start : start + _COPY_PIECE])
+    return header
+
+
+@contextmanager
+def indexes_built_after(model):
+    """PostgreSQL, in a transaction, around filling `model`'s table from empty: its
+    non-unique indexes and its foreign keys are dropped at the start and built again, exactly
+    as the catalog defined them, at the end (one sorted build and one validating join each,
+    instead of an index insert and a foreign-key trigger per row; unique indexes stay, so
+    duplicates still fail at once). DDL is transactional: when the block fails the rollback
+    restores them. Until commit the table is locked (ACCESS EXCLUSIVE: other sessions wait
+    to read it) and the tables it references take no writes."""
+    connection = connections[router.db_for_write(model)]
+    if not connection.in_atomic_block:
+        raise RuntimeError("indexes_built_after needs a transaction")
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            [table],
+        )
+        foreign_keys = cursor.fetchall()
+        _check_deferred(cursor)
+        # Names and definitions come from the catalog.
+        for name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
+    yield
+    with connection.cursor() as cursor:
+        _check_deferred(cursor)
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the builds
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
+
+
+def _check_deferred(cursor) -> None:
+    """Run the transaction's deferred constraint checks now (a table with pending trigger
+    events cannot be altered), then defer again: Django creates its foreign keys
+    DEFERRABLE INITIALLY DEFERRED."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _adapter(field, connection):

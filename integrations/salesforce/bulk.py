@@ -52,6 +52,27 @@ class BulkQueries:
         and ``false``, datetimes in UTC ending in ``Z``), empty ones None; parent fields keep
         their dotted names (``Account.Name``). Raises PermanentError ``BULK_JOB_FAILED`` when
         the job fails or is aborted."""
+        pages = self.bulk_query_pages(
+            sobject, soql_template, include_deleted=include_deleted, max_records=max_records,
+            **params,
+        )  # fmt: skip
+        for text in pages:
+            yield from bulk_csv_records(text)
+
+    def bulk_query_pages(
+        self,
+        sobject: str,
+        soql_template: str,
+        /,
+        *,
+        include_deleted: bool = False,
+        max_records: int = BULK_MAX_RECORDS,
+        **params,
+    ) -> Iterator[str]:
+        """The same job's sets of results as Salesforce sends them: CSV text, a header line
+        first (comma-separated, LF line endings, empty values for nulls); for a reader that
+        hands CSV to something faster than building a dict per record
+        (``bulk_csv_records`` reads one set as ``bulk_query_iter`` does)."""
         soql = format_soql(soql_template, **params)
         operation = "queryAll" if include_deleted else "query"
 
@@ -69,7 +90,7 @@ class BulkQueries:
                 f"bulk query results {sobject}",
                 lambda sf, loc=locator: jobs(sf).get_query_results(job_id, loc, max_records),
             )
-            yield from _records(page["records"])
+            yield page["records"]
             locator = page["locator"]
             if not locator:
                 return
@@ -101,7 +122,8 @@ class BulkQueries:
                 delay = min(delay * 1.5, _MAX_POLL_SECONDS)
 
 
-def _records(text: str) -> Iterator[dict]:
+def bulk_csv_records(text: str) -> Iterator[dict]:
+    """One set of a query job's CSV results as records (empty values None)."""
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:

@@ -15,7 +15,12 @@ A first pull of an object (no watermark yet, or a full pull) whose first page co
 ``SYNC_BULK_THRESHOLD`` records reads it with one Bulk API 2.0 query job instead: ``queryAll``
 of the same fields, its CSV results in sets of ``BULK_MAX_RECORDS``, applied in pages; the
 watermark moves once, at the end, because a job's results come in no SystemModstamp order (a
-pull stopped half way starts that object over, skipping what the mirror already has).
+pull stopped half way starts that object over, skipping what the mirror already has). The next
+set downloads while the last one is written. Into an empty mirror table on PostgreSQL (and no
+crmbridge change of that object waiting in the outbox) each set is COPYed as CSV into a scratch
+table and converted, joined to its parents and snapshotted by one INSERT ... SELECT; up to
+``BULK_ONE_TRANSACTION`` records all in one transaction whose table's non-unique indexes and
+foreign keys are built once, at its end (the table is locked until then: readers wait).
 
 Conflicts: a record changed in Salesforce while crmbridge's own change of it still waits in the
 outbox. Salesforce wins (its value goes into the mirror and leaves the waiting payload), except
@@ -27,22 +32,32 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
+import threading
+from contextlib import ExitStack, closing
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.domain_services import account_domains_refresh_many
 from accounts.signals import account_domains_added, contacts_retitled, owned_fields_requested
-from crmbridge.bulk import rows_insert
+from crmbridge.bulk import (
+    csv_copy_scratch,
+    field_defaults,
+    indexes_built_after,
+    insert_fields,
+    rows_insert,
+)
 from integrations.outbox.models import OutboxItem
 from integrations.salesforce import BudgetExceeded, LimitExceeded
-from integrations.salesforce.bulk import bulk_calls_needed
+from integrations.salesforce.bulk import bulk_calls_needed, bulk_csv_records
 from integrations.salesforce.objects import (
     EXTERNAL_ID,
     MIRROR_MODELS,
@@ -59,6 +74,8 @@ log = logging.getLogger(__name__)
 OVERLAP = dt.timedelta(minutes=5)
 PAGE_SIZE = 2000
 BULK_APPLY_SIZE = 5000  # records a Bulk API pull applies in one transaction
+# Most records a Bulk API pull into an empty PostgreSQL table applies in one transaction.
+BULK_ONE_TRANSACTION = 5_000_000
 
 
 def _plain(value):
@@ -95,6 +112,181 @@ def _converter(model_field):
     return text
 
 
+# Mirror field kinds whose conversion `_sql_value` spells in SQL.
+_SQL_TEXT_KINDS = frozenset({"CharField", "EmailField", "URLField", "TextField"})
+
+
+def _sql_value(model_field, column: str) -> str | None:
+    """SQL for `_converter` of a CSV value (a text column, '' for null); None when the kind
+    has no SQL form here."""
+    kind = model_field.get_internal_type()
+    value = f"NULLIF({column}, '')"
+    if kind == "DateField":
+        return f"CAST({value} AS date)"
+    if kind == "BooleanField":
+        return f"({column} = 'true')"
+    if kind not in _SQL_TEXT_KINDS:
+        return None
+    if model_field.max_length:
+        value = f"left({value}, {int(model_field.max_length)})"
+    return value if model_field.null else f"coalesce({value}, '')"
+
+
+class _CsvInsert:
+    """PostgreSQL: a Bulk API set of results into an empty mirror table in two statements,
+    COPY of the CSV into a scratch table, then one INSERT ... SELECT converting the values as
+    `_apply` does for new records, references joined to the parents' mirror rows, and the
+    pulled-value snapshots written from its RETURNING. For a mirror model whose fields all
+    have an SQL form (`for_spec` gives None otherwise, and the records go through `_apply`)."""
+
+    SCRATCH = "_pull_csv"
+
+    def __init__(self, spec: SObject, model, sql_fields: dict):
+        self.spec = spec
+        self.model = model
+        self.sql_fields = sql_fields  # mirror field name -> model field
+
+    @classmethod
+    def for_spec(cls, spec: SObject, model):
+        if connection.vendor != "postgresql":
+            return None
+        fields = {name: model._meta.get_field(name) for name in spec.fields.values()}
+        if any(_sql_value(f, "c") is None for f in fields.values()):
+            return None
+        return cls(spec, model, fields)
+
+    def run(self, cursor, text: str):
+        """Returns (highest SystemModstamp of the set, [(primary key, has a title)] of the
+        rows created in key order, [Salesforce Ids] skipped for a missing required parent)."""
+        # Room for the INSERT's RETURNING rows and their sort in memory, for this transaction.
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        header = csv_copy_scratch(cursor, name=self.SCRATCH, text=text)
+        self._id_column = f"c{header.index('Id')}"
+        qn = connection.ops.quote_name
+        position = {name: i for i, name in enumerate(header)}
+
+        def col(sf_field):  # a field the set lacks reads as None does in `_apply`
+            return f"s.c{position[sf_field]}" if sf_field in position else "''"
+
+        cursor.execute(
+            f"SELECT max({_sql_datetime(col('SystemModstamp'))}) FROM {qn(self.SCRATCH)} s"  # noqa: S608
+        )
+        top = cursor.fetchone()[0]
+        joins, parent_of = [], {}
+        for i, (sf_field, (name, target)) in enumerate(self.spec.refs.items()):
+            parent = apps.get_model(MIRROR_MODELS[target])._meta
+            joins.append(
+                f" LEFT JOIN {qn(parent.db_table)} p{i} "
+                f"ON p{i}.{qn('sf_id')} = NULLIF({col(sf_field)}, '')"
+            )
+            parent_of[name] = f"p{i}.{qn(parent.pk.column)}"
+        source = f"FROM {qn(self.SCRATCH)} s{''.join(joins)} WHERE {col('IsDeleted')} <> 'true'"
+        missing = " OR ".join(f"{parent_of[n]} IS NULL" for n in self.spec.required_refs)
+        skipped = []
+        if missing:
+            cursor.execute(f"SELECT {col('Id')} {source} AND ({missing})")  # noqa: S608
+            skipped = [row[0] for row in cursor.fetchall()]
+            source += f" AND NOT ({missing})"
+        ext = col(EXTERNAL_ID)
+        given = {
+            "sf_id": col("Id"),
+            "sf_modstamp": _sql_datetime(col("SystemModstamp")),
+            "sf_created_at": _sql_datetime(col("CreatedDate")),
+            "is_deleted": "false",
+            "crmbridge_id": f"CASE WHEN length({ext}) BETWEEN 1 AND 32 THEN {ext} END",
+            **{n + "_id": parent_of[n] for n in parent_of},
+        }
+        for sf_field, name in self.spec.fields.items():
+            given[name] = _sql_value(self.sql_fields[name], col(sf_field))
+        fields = insert_fields(self.model)
+        defaults = field_defaults(fields)
+        exprs, params = [], []
+        for f in fields:
+            if f.attname in given:
+                exprs.append(given[f.attname])
+            else:  # as rows_insert fills it
+                exprs.append("%s")
+                params.append(f.get_db_prep_save(defaults[f.attname], connection))
+        table = qn(self.model._meta.db_table)
+        columns = ", ".join(qn(f.column) for f in fields)
+        contact = self.spec.sobject == "Contact"
+        snapshotted = self.spec.sobject in WRITTEN_MIRRORED
+        returning = {self.model._meta.pk.column, "sf_id", *(("title",) if contact else ())}
+        if snapshotted:
+            returning.update(self.sql_fields[n].column for n in self.spec.fields.values())
+        sql = (
+            f"WITH ins AS (INSERT INTO {table} ({columns}) SELECT {', '.join(exprs)} {source} "
+            f"RETURNING {', '.join(qn(c) for c in sorted(returning))})"
+        )
+        if snapshotted:
+            pulled = PulledValues._meta
+            snapshot = ", ".join(
+                f"'{name}', ins.{qn(self.sql_fields[name].column)}"
+                for name in self.spec.fields.values()
+            )
+            sql += (
+                f", snap AS (INSERT INTO {qn(pulled.db_table)} (sobject, sf_id, {qn('values')}) "  # noqa: S608
+                f"SELECT %s, ins.sf_id, jsonb_build_object({snapshot}) FROM ins "
+                f"ON CONFLICT (sf_id) DO UPDATE SET {qn('values')} = excluded.{qn('values')})"
+            )
+            params.append(self.spec.sobject)
+        titled = "ins.title <> ''" if contact else "false"
+        # Table and column names come from the models, quoted; values are parameters or COPY data.
+        pk = qn(self.model._meta.pk.column)
+        cursor.execute(f"{sql} SELECT ins.{pk}, {titled} FROM ins ORDER BY 1", params)  # noqa: S608
+        return top, cursor.fetchall(), skipped
+
+    def ids_sql(self) -> str:
+        """SQL for the Salesforce Ids of the set `run` loaded last (until commit)."""
+        return f"SELECT {self._id_column} FROM {connection.ops.quote_name(self.SCRATCH)}"  # noqa: S608
+
+
+def _sql_datetime(column: str) -> str:
+    return f"CAST(NULLIF({column}, '') AS timestamptz)"
+
+
+def _read_ahead(iterator):
+    """`iterator`'s items, the next one read in a thread while the caller works on this one
+    (a set of results downloads while the last one is written). Exceptions arrive in order."""
+    ready = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fill():
+        try:
+            for item in iterator:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put((False, exc))
+        finally:
+            iterator.close()
+            connections.close_all()  # this thread's own, if the client wrote any
+
+    thread = threading.Thread(target=fill, name="bulk-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, value = ready.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
 class Puller:
     def __init__(self, *, client, runlog: RunLog, full: bool = False, run=None):
         self.client = client
@@ -108,6 +300,7 @@ class Puller:
         }
         self.rematch_domains: set[str] = set()
         self._parent_pks: dict[str, dict] = {}
+        self._one_transaction = False  # a Bulk API pull applying all its sets in one
 
     # -- per object -------------------------------------------------------------------------------
     def pull(self, sobjects=None) -> None:
@@ -144,12 +337,14 @@ class Puller:
 
     def _pull_bulk(self, spec: SObject, mark, count: int) -> None:
         self._budget(bulk_calls_needed(count))
-        rows = self.client.bulk_query_iter(
-            spec.sobject,
-            "SELECT {fields:literal} FROM {sobject:literal}",
-            include_deleted=True,
-            fields=", ".join(spec.soql_fields),
-            sobject=spec.sobject,
+        pages = _read_ahead(
+            self.client.bulk_query_pages(
+                spec.sobject,
+                "SELECT {fields:literal} FROM {sobject:literal}",
+                include_deleted=True,
+                fields=", ".join(spec.soql_fields),
+                sobject=spec.sobject,
+            )
         )
         model = apps.get_model(spec.model)
         booleans = {"IsDeleted"} | {
@@ -159,20 +354,75 @@ class Puller:
         }
         # An empty mirror has nothing to match: a job gives each record once.
         fresh = not model.objects.exists()
-        page, highest = [], mark.modstamp
-        for record in rows:
-            for name in booleans:
-                record[name] = record.get(name) == "true"
-            page.append(record)
-            if len(page) == BULK_APPLY_SIZE:
-                highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
+        copy = _CsvInsert.for_spec(spec, model) if fresh else None
+        # Into an empty table on PostgreSQL, all of it in one transaction (progress shows at
+        # its end) and its indexes and foreign keys built once; bounded so that the run's
+        # lock, last extended before it, stays far from expiring meanwhile.
+        self._one_transaction = copy is not None and count <= BULK_ONE_TRANSACTION
+        highest = mark.modstamp
+        counted = dict(self.log.counts.get(spec.sobject, {}))
+
+        def restore_counts(kind, *_) -> None:
+            if kind is not None:  # rolled back: none of it stays, nor do its counts
+                self.log.counts[spec.sobject] = counted
+
+        with ExitStack() as whole:
+            whole.enter_context(closing(pages))  # stops the read-ahead if this fails
+            whole.callback(setattr, self, "_one_transaction", False)
+            if self._one_transaction:
+                whole.push(restore_counts)
+                whole.enter_context(transaction.atomic())
+                whole.enter_context(indexes_built_after(model))
+            for text in pages:
+                if copy is not None and not self._unsent(spec).exists():
+                    # Nothing to match, nothing waiting to conflict with: the server converts.
+                    highest = self._apply_csv(spec, copy, text, highest)
+                    continue
                 page = []
-        if page:
-            highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
+                for record in bulk_csv_records(text):
+                    for name in booleans:
+                        record[name] = record.get(name) == "true"
+                    page.append(record)
+                    if len(page) == BULK_APPLY_SIZE:
+                        highest = self._apply_page(
+                            spec, page, mark, highest, bulk=True, fresh=fresh
+                        )
+                        page = []
+                if page:
+                    highest = self._apply_page(spec, page, mark, highest, bulk=True, fresh=fresh)
         if highest is not None and highest != mark.modstamp:
             Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
             mark.modstamp = highest
         self.log.flush(progress=f"pulled {spec.sobject}")
+
+    def _apply_csv(self, spec: SObject, copy: _CsvInsert, text: str, highest):
+        """One set of a job's results into an empty mirror, by COPY and one INSERT ... SELECT
+        (what `_apply` does for records new to the mirror, in SQL)."""
+        model = apps.get_model(spec.model)
+        with transaction.atomic(), connection.cursor() as cursor:
+            top, created, skipped = copy.run(cursor, text)
+            for sf_id in skipped:
+                self._parent_missing(spec, sf_id)
+            self.log.add(spec.sobject, "pulled", len(created))
+            # The rows of a chunk: those of this set (its Ids are in the scratch table) in the
+            # chunk's range of new primary keys; no list of thousands of Ids to prepare.
+            of_set = RawSQL(copy.ids_sql(), ())  # noqa: S611 - names from the model
+            for start in range(0, len(created), BULK_APPLY_SIZE):
+                chunk = created[start : start + BULK_APPLY_SIZE]
+                self._followups(
+                    spec,
+                    model.objects.filter(pk__range=(chunk[0][0], chunk[-1][0]), sf_id__in=of_set),
+                    created=True,
+                    titled=any(titled for _, titled in chunk),
+                )
+        self._progress(spec)
+        return top if top and (highest is None or top > highest) else highest
+
+    def _progress(self, spec) -> None:
+        if not self._one_transaction:  # inside, the lock's heartbeat would hold its row
+            self.log.flush(
+                progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
+            )
 
     def _budget(self, calls):
         try:
@@ -188,9 +438,7 @@ class Puller:
                 if not bulk:  # a job's results come in no SystemModstamp order
                     Watermark.objects.filter(pk=mark.pk).update(modstamp=highest)
                     mark.modstamp = highest
-        self.log.flush(
-            progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
-        )
+        self._progress(spec)
         return highest
 
     # -- applying one page ------------------------------------------------------------------------
@@ -253,14 +501,7 @@ class Puller:
             for sf_field, (name, target) in spec.refs.items():
                 values[name + "_id"] = parents.get(target, {}).get(r.get(sf_field))
             if any(values[n + "_id"] is None for n in spec.required_refs):
-                self.log.add(spec.sobject, "skipped")
-                self.log.error(
-                    direction="pull",
-                    sobject=spec.sobject,
-                    record=r["Id"],
-                    code="PARENT_NOT_MIRRORED",
-                    message="its parent record is not in the mirror",
-                )
+                self._parent_missing(spec, r["Id"])
                 continue
             if spec.sobject in WRITTEN_MIRRORED:
                 snapshots.append(
@@ -313,18 +554,40 @@ class Puller:
             for pk, row_changes in changes.items():
                 model.objects.filter(pk=pk).update(**row_changes, local_modified_at=stamp)
         rows_insert(model=PulledValues, rows=snapshots, conflict=("sf_id",), update=("values",))
-        created = model.objects.filter(sf_id__in=[row["sf_id"] for row in to_create])
-        if spec.sobject == "User" and (to_create or to_update):
-            self._link_users([*created, *to_update])
-        if spec.sobject == "Account" and (to_create or to_update):
-            self._refresh_domains([*created, *to_update])
+        self._followups(
+            spec,
+            model.objects.filter(sf_id__in=[row["sf_id"] for row in to_create]),
+            created=bool(to_create),
+            titled=spec.sobject == "Contact" and any(row["title"] for row in to_create),
+            updated=to_update,
+            retitled=retitled,
+        )
+        return top
+
+    def _parent_missing(self, spec, sf_id) -> None:
+        self.log.add(spec.sobject, "skipped")
+        self.log.error(
+            direction="pull",
+            sobject=spec.sobject,
+            record=sf_id,
+            code="PARENT_NOT_MIRRORED",
+            message="its parent record is not in the mirror",
+        )
+
+    def _followups(self, spec, rows, *, created, titled, updated=(), retitled=()) -> None:
+        """What depends on the rows a page created (`rows`, a QuerySet read only when needed;
+        `created`: there are some; `titled`: some have a title) and updated (instances;
+        `retitled`: Contacts whose title changed)."""
+        if spec.sobject == "User" and (created or updated):
+            self._link_users([*rows, *updated])
+        if spec.sobject == "Account" and (created or updated):
+            self._refresh_domains([*rows, *updated])
         if spec.sobject == "Contact":
             if retitled:
                 self._reclassify(retitled)
-            if any(row["title"] for row in to_create):
+            if titled:
                 # read only if a listener classifies them (classification may well be off)
-                self._reclassify(created.exclude(title=""))
-        return top
+                self._reclassify(rows.exclude(title=""))
 
     def _parents(self, spec, records) -> dict:
         """sobject -> {sf_id: mirror pk} for the references on this page (one query each, for
@@ -338,11 +601,12 @@ class Puller:
                 known.update(model.objects.filter(sf_id__in=wanted).values_list("sf_id", "pk"))
         return out
 
+    def _unsent(self, spec):
+        return OutboxItem.objects.filter(sobject=spec.sobject).exclude(state=OutboxItem.State.SENT)
+
     def _waiting_outbox(self, spec, ids, exts) -> dict:
         """Salesforce Id -> unsent outbox rows of this object (crmbridge changes not pushed)."""
-        unsent = OutboxItem.objects.filter(sobject=spec.sobject).exclude(
-            state=OutboxItem.State.SENT
-        )
+        unsent = self._unsent(spec)
         if not unsent.exists():  # the usual case: cheaper than matching thousands of ids
             return {}
         q = Q(sf_id__in=ids)
