@@ -272,13 +272,18 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             )
         results = services.activity_ingest_many(items=items, actor=request.user)
         loaded = self._reload([r.activity for r in results])
+        accepted = [r for r in results if r.status != services.REJECTED]
+        # One serializer for the whole list: building one per activity (its fields, its
+        # participants' fields) cost more than ingesting it.
+        shown = self.get_serializer([loaded[r.activity.pk] for r in accepted], many=True).data
+        by_result = {id(r): data for r, data in zip(accepted, shown, strict=True)}
         out = []
         for index, result in enumerate(results):
             row = {"index": index, "status": result.status}
             if result.status == services.REJECTED:
                 row["errors"] = result.errors
             else:
-                row["activity"] = self.get_serializer(loaded[result.activity.pk]).data
+                row["activity"] = by_result[id(result)]
             out.append(row)
         counts = {s: sum(1 for r in results if r.status == s) for s in ("created", "existing")}
         counts["rejected"] = len(results) - sum(counts.values())

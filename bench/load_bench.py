@@ -120,6 +120,21 @@ def percentile(values, p):
     return ordered[k]
 
 
+def _production_env(env):
+    """The server runs as production does: DEBUG off (no per-query debug cursor, no debug-mode
+    settings), plain HTTP on the loopback."""
+    from cryptography.fernet import Fernet
+
+    return {
+        **env,
+        "DEBUG": "0",
+        "SECRET_KEY": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "FIELD_ENCRYPTION_KEYS": env.get("FIELD_ENCRYPTION_KEYS") or Fernet.generate_key().decode(),
+        "SECURE_SSL_REDIRECT": "0",
+    }
+
+
 def main():
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="crmbridge-load-"))
@@ -215,7 +230,7 @@ def run(args, env, tmp):
             sys.executable, "-m", "gunicorn", "crmbridge.wsgi", "--bind", f"127.0.0.1:{port}",
             "--workers", str(args.workers), "--log-level", "warning", "--timeout", "120",
         ],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=_production_env(env),
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):
