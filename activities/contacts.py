@@ -20,7 +20,7 @@ from accounts.selectors import contacts_by_email, leads_by_email
 from classification.selectors import active_ruleset
 from crmbridge.bulk import rows_insert, rows_update_values
 from crmbridge.models import GlobalSettings
-from crmbridge.selectors import profile_for_user
+from crmbridge.selectors import profiles_for_users
 
 from .decisions import Decision, Outcome, decide, sender_body
 from .logs import activity_logs_create_many
@@ -153,10 +153,7 @@ def _from_memory(pairs, ctx) -> _Loaded | None:
 def _loaded(acts, by_activity, *, contacts, leads, decisions, logged) -> _Loaded:
     """The rest of _Loaded: settings, profiles, owners, rule set and change times."""
     settings = GlobalSettings.load()
-    profiles = {}
-    for a in acts:
-        if a.owner_id not in profiles:
-            profiles[a.owner_id] = profile_for_user(user=a.owner)
+    profiles = profiles_for_users(user_ids=[a.owner_id for a in acts])
     first_contacts = {e: rows[0] for e, rows in contacts.items() if rows}
     return _Loaded(
         activities=acts,

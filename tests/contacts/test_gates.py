@@ -155,3 +155,35 @@ def test_an_extra_field_from_the_signature_satisfies_the_requirement(ingest, acm
     assert contact.title == "Head of IT"
     assert contact.phone == "+44 20 7946 0958"
     assert contact.country == "United Kingdom"
+
+
+@pytest.mark.django_db
+def test_one_batch_for_two_owners_follows_each_owners_profile(
+    acme, rep_user, other_rep, org_settings, default_profile
+):
+    from activities.services import activity_ingest_many
+
+    default_profile(enabled=False)
+    ConfigurationProfileFactory(name="EMEA", contact_creation_enabled=True, members=[rep_user])
+
+    def item(owner, ext, email):
+        return {
+            "external_id": ext, "kind": "email", "occurred_at": "2026-11-20T10:00:00Z",
+            "owner": owner.email, "subject": "Hello",
+            "participants": [{"email": owner.email, "role": "from"},
+                             {"email": email, "name": "Jane Doe", "role": "to"}],
+        }  # fmt: skip
+
+    results = activity_ingest_many(
+        items=[
+            item(rep_user, "two-owners-1", "jane.doe@acme.com"),
+            item(other_rep, "two-owners-2", "john.roe@acme.com"),
+        ]
+    )
+
+    emea = decision_for(results[0].activity)
+    everyone = decision_for(results[1].activity, "john.roe@acme.com")
+    assert (emea.profile_name, emea.outcome) == ("EMEA", ContactDecision.Outcome.CREATED_CONTACT)
+    assert everyone.profile_name == "Everyone"
+    assert failed(everyone) == ["creation_disabled_on_profile"]
+    assert list(Contact.objects.values_list("email", flat=True)) == ["jane.doe@acme.com"]
