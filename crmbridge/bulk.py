@@ -200,58 +200,6 @@ def csv_copy_scratch(cursor, *, name: str, text: str) -> list[str]:
     return header
 
 
-@contextmanager
-def indexes_built_after(model):
-    """PostgreSQL, in a transaction, around filling `model`'s table from empty: its
-    non-unique indexes and its foreign keys are dropped at the start and built again, exactly
-    as the catalog defined them, at the end (one sorted build and one validating join each,
-    instead of an index insert and a foreign-key trigger per row; unique indexes stay, so
-    duplicates still fail at once). DDL is transactional: when the block fails the rollback
-    restores them. Until commit the table is locked (ACCESS EXCLUSIVE: other sessions wait
-    to read it) and the tables it references take no writes."""
-    connection = connections[router.db_for_write(model)]
-    if not connection.in_atomic_block:
-        raise RuntimeError("indexes_built_after needs a transaction")
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f'",
-            [table],
-        )
-        foreign_keys = cursor.fetchall()
-        _check_deferred(cursor)
-        # Names and definitions come from the catalog.
-        for name, _ in foreign_keys:
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
-        for name, _ in indexes:
-            cursor.execute(f"DROP INDEX {name}")
-    yield
-    with connection.cursor() as cursor:
-        _check_deferred(cursor)
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the builds
-        for _, definition in indexes:
-            cursor.execute(definition)
-        for name, definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
-
-
-def _check_deferred(cursor) -> None:
-    """Run the transaction's deferred constraint checks now (a table with pending trigger
-    events cannot be altered), then defer again: Django creates its foreign keys
-    DEFERRABLE INITIALLY DEFERRED."""
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 def _adapter(field, connection):
     kind = field.get_internal_type()
     if kind in _PLAIN_TYPES:

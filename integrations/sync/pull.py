@@ -18,9 +18,10 @@ watermark moves once, at the end, because a job's results come in no SystemModst
 pull stopped half way starts that object over, skipping what the mirror already has). The next
 set downloads while the last one is written. Into an empty mirror table on PostgreSQL (and no
 crmbridge change of that object waiting in the outbox) each set is COPYed as CSV into a scratch
-table and converted, joined to its parents and snapshotted by one INSERT ... SELECT; up to
-``BULK_ONE_TRANSACTION`` records all in one transaction whose table's non-unique indexes and
-foreign keys are built once, at its end (the table is locked until then: readers wait).
+table and converted, joined to its parents and snapshotted by one INSERT ... SELECT, a
+transaction per set: no table is locked, so pages and ingestion keep reading the mirror (an
+earlier version dropped the indexes and foreign keys meanwhile: 50% faster, but that locks the
+table and the tables it references, Accounts and auth's users, against every reader).
 
 Conflicts: a record changed in Salesforce while crmbridge's own change of it still waits in the
 outbox. Salesforce wins (its value goes into the mirror and leaves the waiting payload), except
@@ -34,7 +35,7 @@ import datetime as dt
 import logging
 import queue
 import threading
-from contextlib import ExitStack, closing
+from contextlib import closing
 
 from django.apps import apps
 from django.conf import settings
@@ -51,7 +52,6 @@ from accounts.signals import account_domains_added, contacts_retitled, owned_fie
 from crmbridge.bulk import (
     csv_copy_scratch,
     field_defaults,
-    indexes_built_after,
     insert_fields,
     rows_insert,
 )
@@ -74,8 +74,6 @@ log = logging.getLogger(__name__)
 OVERLAP = dt.timedelta(minutes=5)
 PAGE_SIZE = 2000
 BULK_APPLY_SIZE = 5000  # records a Bulk API pull applies in one transaction
-# Most records a Bulk API pull into an empty PostgreSQL table applies in one transaction.
-BULK_ONE_TRANSACTION = 5_000_000
 
 
 def _plain(value):
@@ -300,7 +298,6 @@ class Puller:
         }
         self.rematch_domains: set[str] = set()
         self._parent_pks: dict[str, dict] = {}
-        self._one_transaction = False  # a Bulk API pull applying all its sets in one
 
     # -- per object -------------------------------------------------------------------------------
     def pull(self, sobjects=None) -> None:
@@ -355,24 +352,8 @@ class Puller:
         # An empty mirror has nothing to match: a job gives each record once.
         fresh = not model.objects.exists()
         copy = _CsvInsert.for_spec(spec, model) if fresh else None
-        # Into an empty table on PostgreSQL, all of it in one transaction (progress shows at
-        # its end) and its indexes and foreign keys built once; bounded so that the run's
-        # lock, last extended before it, stays far from expiring meanwhile.
-        self._one_transaction = copy is not None and count <= BULK_ONE_TRANSACTION
         highest = mark.modstamp
-        counted = dict(self.log.counts.get(spec.sobject, {}))
-
-        def restore_counts(kind, *_) -> None:
-            if kind is not None:  # rolled back: none of it stays, nor do its counts
-                self.log.counts[spec.sobject] = counted
-
-        with ExitStack() as whole:
-            whole.enter_context(closing(pages))  # stops the read-ahead if this fails
-            whole.callback(setattr, self, "_one_transaction", False)
-            if self._one_transaction:
-                whole.push(restore_counts)
-                whole.enter_context(transaction.atomic())
-                whole.enter_context(indexes_built_after(model))
+        with closing(pages):  # stops the read-ahead if this fails
             for text in pages:
                 if copy is not None and not self._unsent(spec).exists():
                     # Nothing to match, nothing waiting to conflict with: the server converts.
@@ -419,10 +400,9 @@ class Puller:
         return top if top and (highest is None or top > highest) else highest
 
     def _progress(self, spec) -> None:
-        if not self._one_transaction:  # inside, the lock's heartbeat would hold its row
-            self.log.flush(
-                progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
-            )
+        self.log.flush(
+            progress=f"pulling {spec.sobject}: {self.log.get(spec.sobject, 'pulled')} changed"
+        )
 
     def _budget(self, calls):
         try:

@@ -216,10 +216,11 @@ def schema_of(model) -> list:
 def test_a_bulk_pull_leaves_the_mirror_s_indexes_and_foreign_keys_as_they_were(
     sf_org, sf_client, org_world, settings
 ):
-    """On PostgreSQL a first pull builds an empty table's indexes and foreign keys after
-    loading it; they are all back after it, and after a pull whose job failed."""
+    """On PostgreSQL a first pull fills an empty table by COPY and INSERT ... SELECT: its
+    indexes and foreign keys are all as they were after it, and after a pull whose job failed
+    (none is ever dropped to load faster: that would lock the tables it references)."""
     if connection.vendor != "postgresql":
-        pytest.skip("the indexes are built after the load on PostgreSQL only")
+        pytest.skip("the SQL path of the bulk pull is PostgreSQL's only")
     models_ = [apps.get_model(spec.model) for spec in MIRRORED]
     before = [schema_of(m) for m in models_]
     assert any("FOREIGN KEY" in d for d in schema_of(Contact))
