@@ -22,10 +22,9 @@ from crmbridge.bulk import rows_insert, rows_update_values
 from crmbridge.models import GlobalSettings
 from crmbridge.selectors import profiles_for_users
 
-from .decisions import Decision, Outcome, decide, sender_body
+from .decisions import Decision, Outcome, decide, participant_details
 from .logs import activity_logs_create_many
 from .models import Activity, ActivityLog, ContactAttributeChange, ContactDecision, Participant
-from .names import person_details
 
 
 @dataclass
@@ -202,14 +201,7 @@ def _process(loaded: _Loaded | None, result: ProcessResult) -> None:
             details = None
             # decide reads them for a gate (no one has the address) or an attribute update only
             if (contact is None and lead is None) or loaded.settings.auto_attribute_updates:
-                details = person_details(
-                    email=p.email,
-                    display_name=p.name,
-                    body=sender_body(activity, p),
-                    title=p.title,
-                    phone=p.phone,
-                    country=p.country,
-                )
+                details = participant_details(activity, p)
             decision = decide(
                 settings=loaded.settings,
                 profile=profile,

@@ -27,6 +27,7 @@ from crmbridge.models import CreateAs
 
 from .addresses import normalise_email
 from .models import Activity, ContactDecision, Participant
+from .names import PersonDetails, person_details
 
 Outcome = ContactDecision.Outcome
 
@@ -170,10 +171,18 @@ def evaluate_gates(*, settings, profile, activity, participant, details) -> list
     return checks
 
 
-def sender_body(activity, participant) -> str:
-    if activity.kind == Activity.Kind.EMAIL and participant.role == Participant.Role.FROM:
-        return activity.body or ""
-    return ""
+def participant_details(activity, participant) -> PersonDetails:
+    """What the activity tells about this participant: their display name, title, phone and
+    country, and the signature of the e-mail body when they sent it."""
+    sent = activity.kind == Activity.Kind.EMAIL and participant.role == Participant.Role.FROM
+    return person_details(
+        email=participant.email,
+        display_name=participant.name,
+        body=(activity.body or "") if sent else "",
+        title=participant.title,
+        phone=participant.phone,
+        country=participant.country,
+    )
 
 
 @dataclass

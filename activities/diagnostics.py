@@ -15,10 +15,9 @@ from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, CSM, has_role
 from crmbridge.selectors import profile_for_user
 
-from .decisions import evaluate_gates, sender_body
+from .decisions import evaluate_gates, participant_details
 from .diagnostics_words import verdict
 from .models import ContactDecision, Participant
-from .names import person_details
 
 DEFAULT_LIMIT = 10
 
@@ -112,14 +111,7 @@ def contact_creation_diagnosis(*, email: str, user=None, limit: int = DEFAULT_LI
             if activity.owner_id not in profiles:
                 profiles[activity.owner_id] = profile_for_user(user=activity.owner)
             profile = profiles[activity.owner_id]
-            details = person_details(
-                email=p.email,
-                display_name=p.name,
-                body=sender_body(activity, p),
-                title=p.title,
-                phone=p.phone,
-                country=p.country,
-            )
+            details = participant_details(activity, p)
             checks = evaluate_gates(
                 settings=settings,
                 profile=profile,

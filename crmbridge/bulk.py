@@ -170,12 +170,12 @@ def field_defaults(fields) -> dict:
     """attname -> the value a row that leaves the field out gets (``auto_now``/``auto_now_add``
     fields: now)."""
     now = timezone.now()
-    return {
-        f.attname: now
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        else f.get_default()
-        for f in fields
-    }
+    return {f.attname: now if _stamped(f) else f.get_default() for f in fields}
+
+
+def _stamped(field) -> bool:
+    """An ``auto_now``/``auto_now_add`` field: the insert sets it to now."""
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
 
 
 def csv_copy_scratch(cursor, *, name: str, text: str) -> list[str]:
@@ -248,9 +248,7 @@ def objects_insert(objs: list) -> list:
     pk_field = meta.pk
     fields = meta.concrete_fields
     now = timezone.now()
-    stamped = [
-        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
+    stamped = [f for f in fields if _stamped(f)]
     related = [f for f in fields if f.is_relation]
     adapted = [(i, a) for i, f in enumerate(fields) if (a := _adapter(f, connection))]
     qn = connection.ops.quote_name
