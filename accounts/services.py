@@ -93,7 +93,7 @@ def contact_build(
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a caller that recovers has its own
 def contacts_create_many(*, contacts: list[Contact]) -> list[Contact]:
     """Save Contacts made by contact_build and queue them for Salesforce: one insert for the
     Contacts, one for their outbox rows."""
@@ -141,7 +141,7 @@ def lead_build(
     return lead
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a caller that recovers has its own
 def leads_create_many(*, leads: list[Lead]) -> list[Lead]:
     """Save Leads made by lead_build and queue them for Salesforce (one insert each)."""
     if not leads:

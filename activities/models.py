@@ -25,8 +25,12 @@ class Activity(models.Model):
     ends_at = models.DateTimeField(
         null=True, blank=True, help_text="A meeting's end: its Event gets the real duration."
     )
+    # Not indexed alone: activity_owner_time_idx starts with it.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,
     )
     owner_sf_user = models.ForeignKey(
         "accounts.SalesforceUser",
@@ -100,7 +104,10 @@ class Participant(models.Model):
         LEAD = "lead", "Lead"
         ACCOUNT = "account", "Account"
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="participants")
+    # Not indexed alone: participant_unique (activity, email) starts with it.
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="participants", db_index=False
+    )
     # Looked up through the lower(email) index below; a plain index would only slow inserts.
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=255, blank=True)
@@ -114,7 +121,7 @@ class Participant(models.Model):
         blank=True,
         help_text="A meeting attendee's answer to the invitation.",
     )
-    domain = models.CharField(max_length=253, blank=True, db_index=True)
+    domain = models.CharField(max_length=253, blank=True)  # participant_domain_idx
     is_internal = models.BooleanField(default=False)
 
     matched_kind = models.CharField(
@@ -141,6 +148,8 @@ class Participant(models.Model):
         indexes = [
             # The feed's search by a participant's address (any case).
             models.Index(Lower("email"), name="participant_email_lower_idx"),
+            # Re-matching finds participants by domain (equality only: no pattern-ops copy).
+            models.Index(fields=["domain"], name="participant_domain_idx"),
         ]
 
     def __str__(self):
@@ -185,7 +194,7 @@ class ContactDecision(models.Model):
     activity = models.ForeignKey(
         Activity, on_delete=models.CASCADE, related_name="contact_decisions"
     )
-    email = models.EmailField(max_length=254, db_index=True)
+    email = models.EmailField(max_length=254)  # contactdecision_email_idx starts with it
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     # [{"code": "missing_last_name", "passed": false, "message": "...", "detail": {...}}, ...]
     checks = models.JSONField(default=list, blank=True)
@@ -222,12 +231,18 @@ class ActivityLog(models.Model):
     lead = models.ForeignKey(
         "accounts.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    crmbridge_id = models.CharField(max_length=32, unique=True)
-    sf_id = models.CharField("Salesforce Id", max_length=18, unique=True, null=True, blank=True)
+    # Unique through Meta.constraints: unique=True would add a pattern-ops copy of each index
+    # on PostgreSQL, which no query uses and every insert writes.
+    crmbridge_id = models.CharField(max_length=32)
+    sf_id = models.CharField("Salesforce Id", max_length=18, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(
+                fields=["crmbridge_id"], name="activitylog_crmbridge_id_unique"
+            ),
+            models.UniqueConstraint(fields=["sf_id"], name="activitylog_sf_id_unique"),
             models.UniqueConstraint(
                 fields=["activity", "contact"],
                 condition=models.Q(contact__isnull=False),

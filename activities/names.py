@@ -129,6 +129,7 @@ def _capitalised(word: str) -> str:
     return str(name)
 
 
+@lru_cache(maxsize=65536)  # as name_from_display: the same addresses come again and again
 def name_from_address(email: str | None, *, first_hint: str = "") -> tuple[str, str]:
     """(first, last) as the address ``first.last@`` says them (the rule above); empty strings
     for what it does not say. `first_hint` is a first name another source gave."""

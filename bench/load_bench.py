@@ -5,7 +5,7 @@ agree: every record crmbridge created is in the org exactly once (zero duplicate
 
     DEBUG=1 .venv/bin/python bench/load_bench.py --database-url postgres://USER@HOST:PORT/NAME
         [--activities 4000] [--batch 25] [--clients 8] [--overlap 0.5] [--fault-rate 0.1]
-        [--workers 4] [--keep]
+        [--workers 4] [--keep] [--api-only]
 
 What runs where:
 - a throwaway PostgreSQL database, the one `--database-url` (or BENCH_DATABASE_URL, else
@@ -58,6 +58,12 @@ def parse_args():
         "default: $BENCH_DATABASE_URL, else $DATABASE_URL's name + '_load'",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="no pusher or re-classification while the clients post: the API's own throughput "
+        "(the outbox is drained and verified afterwards all the same)",
+    )
     args = parser.parse_args()
     if not args.database_url:
         # `make bench` without PostgreSQL: say so, and let the other benches run.
@@ -356,7 +362,11 @@ def run(args, env, tmp):
                         counts[row["status"]] += 1
             batch_no += 1
 
-    background = [threading.Thread(target=pusher), threading.Thread(target=reclassifier)]
+    background = (
+        []
+        if args.api_only
+        else [threading.Thread(target=pusher), threading.Thread(target=reclassifier)]
+    )
     for thread in background:
         thread.start()
     posting_started = time.monotonic()

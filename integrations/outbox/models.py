@@ -29,7 +29,7 @@ class OutboxItem(models.Model):
 
     sobject = models.CharField(max_length=40)
     operation = models.CharField(max_length=10, choices=Operation.choices)
-    crmbridge_id = models.CharField(max_length=32, blank=True, db_index=True)
+    crmbridge_id = models.CharField(max_length=32, blank=True)  # outbox_crmbridge_id_idx
     sf_id = models.CharField(max_length=18, blank=True)
     payload = models.JSONField(default=dict)
     stage = models.PositiveSmallIntegerField(default=CHILD_STAGE)
@@ -52,6 +52,8 @@ class OutboxItem(models.Model):
         verbose_name = "outbox item"
         indexes = [
             models.Index(fields=["state", "stage", "id"], name="outbox_pending_idx"),
+            # Equality lookups only: db_index=True would add an unused pattern-ops copy.
+            models.Index(fields=["crmbridge_id"], name="outbox_crmbridge_id_idx"),
         ]
 
     def __str__(self):
