@@ -12,7 +12,8 @@ the product's own tables and indexes, each with its own external ids:
   activity logs, outbox).
 
 Prints activities/s for each and crmbridge as a share of COPY (targets: >= 40% with contact
-creation off, >= 15% for the full pipeline). PostgreSQL only. Asserts nothing.
+creation off, >= 15% for the full pipeline), and first the input contract's own cost per activity
+with its fast path and without. PostgreSQL only. Asserts nothing.
 
     DEBUG=1 .venv/bin/python bench/ingest_limit_bench.py [--activities 5000] [--batch 500]
         [--pg-name crm_perf]
@@ -124,6 +125,20 @@ def store_crmbridge(items, batch):
         activity_ingest_many(items=items[start : start + batch])
 
 
+def validation_cost(items):
+    """µs per activity of activities_validate alone, with the contract's fast path and without."""
+    from activities.contract import activities_validate
+
+    def per_item(fast_path):
+        t0 = time.perf_counter()
+        activities_validate(items, fast_path=fast_path)
+        return (time.perf_counter() - t0) / len(items) * 1e6
+
+    activities_validate(items)  # warm: the addresses' domains are checked once, then cached
+    fast, drf = per_item(True), per_item(False)
+    print(f"  validation: {fast:.1f} µs/activity ({drf:.1f} with the serializer alone)")
+
+
 def timed(label, n, run):
     t0 = time.perf_counter()
     run()
@@ -163,6 +178,7 @@ def main():
     sets = {name: items_for(args, rng, rep, n, name) for name in ("copy", "many", "off", "full")}
     each = sum(len(i["participants"]) for i in sets["copy"]) / n
     print(f"{n:,} activities per way, batches of {args.batch}, {each:.1f} participants each")
+    validation_cost(sets["copy"])
     copy = timed("COPY (ceiling)", n, lambda: store_copy(sets["copy"], rep.pk, args.batch))
     many = timed("executemany", n, lambda: store_executemany(sets["many"], rep.pk, args.batch))
     off = timed(
