@@ -6,6 +6,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crmbridge.bulk import rows_insert
 from crmbridge.models import GlobalSettings
 from integrations.outbox.services import outbox_enqueue
 
@@ -52,15 +53,16 @@ def account_domains_refresh_many(*, accounts) -> dict[int, set[str]]:
                 to_update.append(row)
         for domain, source in wanted.items():
             if domain not in have:
-                to_create.append(AccountDomain(account=account, domain=domain, source=source))
+                to_create.append({"account_id": account.pk, "domain": domain, "source": source})
                 gained.setdefault(account.pk, set()).add(domain)
     with transaction.atomic():
         if to_delete:
             AccountDomain.objects.filter(pk__in=to_delete).delete()
         if to_update:
             AccountDomain.objects.bulk_update(to_update, ["source"])
-        if to_create:
-            AccountDomain.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
+        # Plain rows, not instances (a first pull brings tens of thousands); a domain an admin
+        # added meanwhile stays as it is.
+        rows_insert(model=AccountDomain, rows=to_create, conflict=("account", "domain"))
     return gained
 
 

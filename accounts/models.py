@@ -18,12 +18,16 @@ def new_crmbridge_id():
 
 
 class MirrorRecord(models.Model):
-    """Fields every mirrored Salesforce record has."""
+    """Fields every mirrored Salesforce record has.
 
-    sf_id = models.CharField("Salesforce Id", max_length=18, unique=True, null=True, blank=True)
+    Unique and indexed columns are declared in Meta (UniqueConstraint, Index), not with
+    `unique=True` / `db_index=True`: on PostgreSQL those also build a `_like` copy of the index
+    (varchar_pattern_ops, for LIKE 'prefix%'), which no lookup of crmbridge uses and every row a
+    pull writes pays for. A subclass's Meta extends `MirrorRecord.Meta`."""
+
+    sf_id = models.CharField("Salesforce Id", max_length=18, null=True, blank=True)
     crmbridge_id = models.CharField(
         max_length=32,
-        unique=True,
         null=True,
         blank=True,
         help_text="crmbridge's external id (Crmbridge_Id__c) for records crmbridge created.",
@@ -39,11 +43,17 @@ class MirrorRecord(models.Model):
 
     class Meta:
         abstract = True
+        constraints = [
+            models.UniqueConstraint(fields=["sf_id"], name="%(app_label)s_%(class)s_sf_id_key"),
+            models.UniqueConstraint(
+                fields=["crmbridge_id"], name="%(app_label)s_%(class)s_crmbridge_id_key"
+            ),
+        ]
 
 
 class SalesforceUser(MirrorRecord):
     name = models.CharField(max_length=121, blank=True)
-    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    email = models.EmailField(max_length=254, blank=True)
     is_active = models.BooleanField(default=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -54,15 +64,16 @@ class SalesforceUser(MirrorRecord):
         help_text="The crmbridge user with the same e-mail.",
     )
 
-    class Meta:
+    class Meta(MirrorRecord.Meta):
         verbose_name = "Salesforce user"
+        indexes = [models.Index(fields=["email"], name="salesforceuser_email_idx")]
 
     def __str__(self):
         return self.name or self.email
 
 
 class Account(MirrorRecord):
-    name = models.CharField(max_length=255, db_index=True)
+    name = models.CharField(max_length=255)
     website = models.CharField(max_length=255, blank=True)
     city = models.CharField("billing city", max_length=40, blank=True)
     alternate_domains = models.TextField(
@@ -73,8 +84,9 @@ class Account(MirrorRecord):
         SalesforceUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
     )
 
-    class Meta:
+    class Meta(MirrorRecord.Meta):
         ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="account_name_idx")]
 
     def __str__(self):
         return self.name
@@ -111,7 +123,7 @@ class AccountDomain(models.Model):
 class Contact(MirrorRecord):
     first_name = models.CharField(max_length=40, blank=True)
     last_name = models.CharField(max_length=80)
-    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    email = models.EmailField(max_length=254, blank=True)
     title = models.CharField(max_length=128, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     country = models.CharField("mailing country", max_length=80, blank=True)
@@ -126,8 +138,9 @@ class Contact(MirrorRecord):
     )
     created_by_crmbridge = models.BooleanField(default=False)
 
-    class Meta:
+    class Meta(MirrorRecord.Meta):
         indexes = [
+            models.Index(fields=["email"], name="contact_email_idx"),
             models.Index(fields=["title"], name="contact_title_idx"),
             # Matching looks Contacts up by exact e-mail, whatever its case.
             models.Index(Lower("email"), name="contact_email_lower_idx"),
@@ -140,7 +153,7 @@ class Contact(MirrorRecord):
 class Lead(MirrorRecord):
     first_name = models.CharField(max_length=40, blank=True)
     last_name = models.CharField(max_length=80)
-    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    email = models.EmailField(max_length=254, blank=True)
     company = models.CharField(max_length=255, blank=True)
     title = models.CharField(max_length=128, blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -152,8 +165,11 @@ class Lead(MirrorRecord):
     )
     created_by_crmbridge = models.BooleanField(default=False)
 
-    class Meta:
-        indexes = [models.Index(Lower("email"), name="lead_email_lower_idx")]
+    class Meta(MirrorRecord.Meta):
+        indexes = [
+            models.Index(fields=["email"], name="lead_email_idx"),
+            models.Index(Lower("email"), name="lead_email_lower_idx"),
+        ]
 
     def __str__(self):
         return " ".join(part for part in (self.first_name, self.last_name) if part) or self.email
@@ -175,7 +191,7 @@ class Opportunity(MirrorRecord):
         related_name="opportunities",
     )
 
-    class Meta:
+    class Meta(MirrorRecord.Meta):
         verbose_name_plural = "opportunities"
 
     def __str__(self):
@@ -190,8 +206,9 @@ class OpportunityContactRole(MirrorRecord):
     role = models.CharField(max_length=40, blank=True)
     is_primary = models.BooleanField(default=False)
 
-    class Meta:
+    class Meta(MirrorRecord.Meta):
         constraints = [
+            *MirrorRecord.Meta.constraints,
             models.UniqueConstraint(fields=["opportunity", "contact"], name="ocr_unique"),
         ]
 

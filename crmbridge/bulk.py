@@ -104,7 +104,8 @@ def rows_insert(
 ) -> int:
     """Insert ``rows`` (dicts keyed by field attname, e.g. ``account_id``); a field a row leaves
     out gets its default (``auto_now``/``auto_now_add`` fields: now). With ``conflict`` (the
-    unique fields) a row whose key exists updates the ``update`` fields instead. Returns how
+    unique fields) a row whose key exists updates the ``update`` fields instead, or, without
+    ``update``, is left out (``bulk_create(ignore_conflicts=True)`` for that key). Returns how
     many rows were sent. Sends no signals, like ``bulk_create``."""
     if not rows:
         return 0
@@ -133,7 +134,9 @@ def rows_insert(
             f"{qn(meta.get_field(n).column)} = excluded.{qn(meta.get_field(n).column)}"
             for n in update
         )
-        on_conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+        on_conflict = f" ON CONFLICT ({keys}) " + (
+            f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+        )
     # Table and column names come from the model, quoted; every value is a parameter or COPY data.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

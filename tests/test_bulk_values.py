@@ -110,6 +110,23 @@ def test_rows_insert_can_update_the_rows_whose_key_exists():
     }
 
 
+def test_rows_insert_without_update_fields_leaves_the_rows_whose_key_exists():
+    PulledValues.objects.create(sobject="Contact", sf_id="003A", values={"title": "old"})
+    sent = rows_insert(
+        model=PulledValues,
+        rows=[
+            {"sobject": "Contact", "sf_id": "003A", "values": {"title": "new"}},
+            {"sobject": "Contact", "sf_id": "003B", "values": {}},
+        ],
+        conflict=("sf_id",),
+    )
+    assert sent == 2
+    assert dict(PulledValues.objects.values_list("sf_id", "values")) == {
+        "003A": {"title": "old"},
+        "003B": {},
+    }
+
+
 def test_objects_insert_stores_instances_as_built_and_gives_each_its_pk(
     rep_user, django_assert_num_queries
 ):

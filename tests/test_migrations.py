@@ -179,3 +179,40 @@ def test_migrations_keep_the_rows_of_a_database_made_at_87336c2():
         stored = model.objects.filter(pk=pk).values(*values).first()
         assert stored == values, label
     assert not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+def _schema(tables):
+    with connection.cursor() as cursor:
+        return {
+            table: {
+                name: (info["columns"], info["unique"], info["index"], info["foreign_key"])
+                for name, info in connection.introspection.get_constraints(cursor, table).items()
+                if not name.startswith("sqlite_autoindex")  # SQLite's names for inline UNIQUE
+            }
+            for table in tables
+        }
+
+
+def test_the_like_index_migrations_go_back_and_forth_keeping_rows_and_indexes():
+    """accounts 0005 and sync 0005 (unique constraints and indexes in Meta; on PostgreSQL only
+    the `_like` copies dropped, nothing rebuilt) undone and done again: the same schema, the
+    rows still there, on PostgreSQL the `_like` copies back in between."""
+    executor = _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    leaves = executor.loader.graph.leaf_nodes()
+    apps = executor.loader.project_state(leaves).apps
+    Contact = apps.get_model("accounts", "Contact")
+    contact = Contact.objects.create(sf_id="003000000000009AAA", last_name="Doe", email="j@x.io")
+    tables = [
+        apps.get_model(label)._meta.db_table
+        for label in ("accounts.Contact", "accounts.Account", "sync.PulledValues")
+    ]
+    after = _schema(tables)
+    _migrate([("accounts", "0004_merge_0003_account_billing_city_0003_history")])
+    _migrate([("sync", "0004_sync_settings_history")])
+    between = _schema(tables)
+    if connection.vendor == "postgresql":
+        assert any(name.endswith("_like") for name in between["accounts_contact"])
+    assert not any(name.endswith("_like") for t in after for name in after[t])
+    _migrate(leaves)
+    assert _schema(tables) == after
+    assert Contact.objects.filter(pk=contact.pk, sf_id=contact.sf_id).exists()

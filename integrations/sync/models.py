@@ -203,11 +203,15 @@ class PulledValues(models.Model):
     this; crmbridge changed it when the field waits in the outbox)."""
 
     sobject = models.CharField(max_length=40)
-    sf_id = models.CharField(max_length=18, unique=True)
+    sf_id = models.CharField(max_length=18)
     values = models.JSONField(default=dict)
 
     class Meta:
         verbose_name_plural = "pulled values"
+        # Not unique=True: that adds a _like index copy no lookup uses (see accounts.models).
+        constraints = [
+            models.UniqueConstraint(fields=["sf_id"], name="sync_pulledvalues_sf_id_key")
+        ]
 
     def __str__(self):
         return f"{self.sobject} {self.sf_id}"
