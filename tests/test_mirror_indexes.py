@@ -18,6 +18,7 @@ from accounts.models import (
 from accounts.selectors import contacts_by_email
 from integrations.sync.models import PulledValues
 from tests.factories import AccountFactory, ContactFactory
+from tests.test_write_indexes import WRITTEN_ON_INGEST
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,9 @@ def test_the_database_has_every_constraint_and_index_the_model_declares(model):
     assert {"sf_id"} <= {f for c in model._meta.total_unique_constraints for f in c.fields}
 
 
-@pytest.mark.parametrize("model", [*MIRROR, PulledValues], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "model", [*MIRROR, PulledValues, *WRITTEN_ON_INGEST], ids=lambda m: m.__name__
+)
 def test_no_pattern_ops_copy_of_an_index_on_postgresql(model):
     if connection.vendor != "postgresql":
         pytest.skip("only PostgreSQL has varchar_pattern_ops copies")
