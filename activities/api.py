@@ -136,6 +136,13 @@ class ActivitySerializer(serializers.ModelSerializer):
         }
 
 
+class _AnsweredActivitySerializer(ActivitySerializer):
+    """ActivitySerializer over `shown_participants` (see ActivityViewSet._answered): what an
+    ingestion call answers, without reading back what it has just stored."""
+
+    participants = ParticipantSerializer(many=True, read_only=True, source="shown_participants")
+
+
 class BulkItemResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["created", "existing", "rejected"])
@@ -218,14 +225,28 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    def _reload(self, activities):
-        ids = [a.pk for a in activities if a is not None]
-        query = (
-            Activity.objects.filter(pk__in=ids)
-            .select_related("owner", "account", "opportunity")
-            .prefetch_related(_participants_prefetch())
-        )
-        return {a.pk: a for a in query}
+    def _answered(self, results) -> list:
+        """The activity of each accepted result, with `shown_participants`. One this call created
+        is shown as stored, from memory: the call built its owner, match and participants (in pk
+        order) and wrote them as they are. An existing one is read back."""
+        reread = {r.activity.pk: None for r in results if r.participants is None}
+        if reread:
+            query = (
+                Activity.objects.filter(pk__in=list(reread))
+                .select_related("owner", "account", "opportunity")
+                .prefetch_related(_participants_prefetch())
+            )
+            for activity in query:
+                activity.shown_participants = list(activity.participants.all())
+                reread[activity.pk] = activity
+        shown = []
+        for result in results:
+            if result.participants is None:
+                shown.append(reread[result.activity.pk])
+            else:
+                result.activity.shown_participants = result.participants
+                shown.append(result.activity)
+        return shown
 
     @extend_schema(
         description="Send one activity: 201 when new, 200 when this source + external_id "
@@ -242,9 +263,10 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         result = services.activity_ingest(item=request.data, actor=request.user)
         if result.status == services.REJECTED:
             return Response(result.errors, status=status.HTTP_400_BAD_REQUEST)
-        activity = self._reload([result.activity])[result.activity.pk]
+        [activity] = self._answered([result])
         code = status.HTTP_201_CREATED if result.status == services.CREATED else status.HTTP_200_OK
-        return Response(self.get_serializer(activity).data, status=code)
+        context = self.get_serializer_context()
+        return Response(_AnsweredActivitySerializer(activity, context=context).data, status=code)
 
     @extend_schema(
         description='Send up to 1,000 activities as {"activities": [...]} (or a bare list): one '
@@ -271,11 +293,12 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 status=status.HTTP_400_BAD_REQUEST,
             )
         results = services.activity_ingest_many(items=items, actor=request.user)
-        loaded = self._reload([r.activity for r in results])
         accepted = [r for r in results if r.status != services.REJECTED]
         # One serializer for the whole list: building one per activity (its fields, its
         # participants' fields) cost more than ingesting it.
-        shown = self.get_serializer([loaded[r.activity.pk] for r in accepted], many=True).data
+        shown = _AnsweredActivitySerializer(
+            self._answered(accepted), many=True, context=self.get_serializer_context()
+        ).data
         by_result = {id(r): data for r, data in zip(accepted, shown, strict=True)}
         out = []
         for index, result in enumerate(results):

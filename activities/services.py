@@ -35,6 +35,9 @@ class IngestResult:
     status: str  # created | existing | rejected
     activity: Activity | None = None
     errors: dict = field(default_factory=dict)
+    # For an activity this call created: its participants as stored (pk order), so that the
+    # answer needs no read back.
+    participants: list | None = None
 
 
 def _users_by_email(emails):
@@ -284,7 +287,7 @@ def _ingest_many(items, actor, default_source) -> list[IngestResult]:
             made = []
             for index, activity, participants in rows:
                 if id(activity) in created:
-                    results[index] = IngestResult(CREATED, activity)
+                    results[index] = IngestResult(CREATED, activity, participants=participants)
                     made.append((activity, participants))
                 else:
                     results[index] = _existing_result(

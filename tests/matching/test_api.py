@@ -1,6 +1,7 @@
 """The activities and account-domains API, as a client (and a rep) sees it."""
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import AccountDomain
 from integrations.outbox.models import OutboxItem
@@ -166,3 +167,46 @@ def test_a_taken_external_id_is_answered_like_any_unusable_id_without_saying_it_
     assert taken.status_code == 400
     message = " ".join(taken.json()["external_id"]).lower()
     assert "owner" not in message and "used" not in message and "exist" not in message
+
+
+def test_what_an_ingestion_call_answers_is_what_reading_it_back_gives(
+    api_as, admin_member, rep_user, rep_sf, org_settings
+):
+    """The answer shows each new activity as stored (built in memory, not read back): field for
+    field the same as GET /activities/{id}/, for every kind of match and for a repeat."""
+    from tests.factories import LeadFactory, OpportunityFactory
+
+    acme = AccountFactory(name="Acme", website="acme.com", owner=rep_sf)
+    OpportunityFactory(account=acme, owner=rep_sf)
+    ContactFactory(email="jane@acme.com", account=acme, first_name="Jane", last_name="Doe")
+    LeadFactory(email="lee@lead.example")
+    AccountFactory(name="Twin A", website="twin.example")
+    AccountFactory(name="Twin B", website="twin.example")
+    people = [
+        "Jane@ACME.com", "new.person@acme.com", "lee@lead.example", "bob@gmail.com",
+        "x@twin.example", "me@ourco.com", "n@nowhere.example",
+    ]  # fmt: skip
+    items = [
+        activity_item(rep_user, emails=people, external_id="r-1", body="Thanks\nNew Person"),
+        activity_item(
+            rep_user,
+            emails=["new.person@acme.com"],
+            external_id="r-2",
+            kind="meeting",
+            ends_at=timezone.now().isoformat(),
+        ),  # fmt: skip
+        activity_item(rep_user, emails=["bob@gmail.com"], external_id="r-1"),  # a repeat
+    ]
+    client = api_as(admin_member)
+    bulk = client.post("/api/v1/activities/bulk/", {"activities": items}, format="json").json()
+    single = client.post(
+        "/api/v1/activities/", activity_item(rep_user, emails=people, external_id="r-3"),
+        format="json",
+    ).json()  # fmt: skip
+    answers = [r["activity"] for r in bulk["results"]] + [single]
+    assert [r["status"] for r in bulk["results"]] == ["created", "created", "existing"]
+    kinds = {p["matched"]["kind"] if p["matched"] else None for p in answers[0]["participants"]}
+    assert kinds == {"contact", "lead", "account", None}
+    assert answers[0]["match"]["opportunity"] is not None
+    for answer in answers:
+        assert answer == client.get(f"/api/v1/activities/{answer['id']}/").json()
