@@ -147,10 +147,11 @@ def timed(label, n, run):
     wall time less its own CPU time, i.e. on PostgreSQL)."""
     t0, cpu0 = time.perf_counter(), time.process_time()
     run()
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    wall = time.perf_counter() - t0
+    waited = max(wall - (time.process_time() - cpu0), 0)
     rate = n / wall
-    print(f"  {label:<40} {rate:>9,.0f} activities/s ({max(wall - cpu, 0) / wall:.0%} waiting)")
-    return rate, max(wall - cpu, 0)
+    print(f"  {label:<40} {rate:>9,.0f} activities/s ({waited / wall:.0%} waiting)")
+    return rate, waited
 
 
 def waiting_bound(label, n, waited, copy):
