@@ -2,14 +2,16 @@
 
 Most addresses are plain ASCII (``jane.doe@acme.com``). For those, email-validator leaves the
 local part as it is and lower-cases the domain, so only the domain needs its checks, once per
-domain; anything else (quoted or non-ASCII local parts, odd lengths, a domain it rewrites, an
-invalid address) goes through email-validator whole and gets exactly its answer or error.
+domain; anything else (quoted or non-ASCII local parts, the role mailboxes such as postmaster
+whose local part it lower-cases, odd lengths, a domain it rewrites, an invalid address) goes
+through email-validator whole and gets exactly its answer or error.
 """
 
 import re
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from crmbridge.boundary import text_problem
 
@@ -33,6 +35,7 @@ def normalise_email(value) -> str:
         and len(local) <= LOCAL_MAX
         and len(value) <= ADDRESS_MAX
         and _PLAIN_LOCAL.fullmatch(local)
+        and local.lower() not in CASE_INSENSITIVE_MAILBOX_NAMES
         and domain.isascii()
     ):
         plain = _plain_domain(domain)

@@ -51,6 +51,9 @@ def test_it_stores_what_email_validator_says_or_refuses_what_it_refuses(local, d
         ("Jane.Doe@ACME.com", "Jane.Doe@acme.com"),
         ("jane@xn--bcher-kva.example.com", "jane@b\u00fccher.example.com"),
         ("J\u00f6rg@b\u00fccher.de", "J\u00f6rg@b\u00fccher.de"),
+        # RFC 2142's role mailboxes are case-insensitive: email-validator lower-cases them.
+        ("Postmaster@ACME.com", "postmaster@acme.com"),
+        ("WWW@acme.com", "www@acme.com"),
     ],
 )
 def test_it_keeps_the_local_part_and_normalises_the_domain(address, stored):
