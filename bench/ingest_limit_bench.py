@@ -1,13 +1,18 @@
 """Ingestion against what PostgreSQL itself can store, measured side by side in one run.
 
 The same activities (participants from match_bench's real-org mix) are stored four ways into
-the product's own tables and indexes, each with its own external ids:
+the product's own tables and indexes, each with its own external ids. COPY and executemany store
+the very rows crmbridge stores: each activity as crmbridge's matching matches it (worked out
+before their clock starts), with the Account, Opportunity, Contact and Lead foreign keys
+PostgreSQL checks at commit.
 
 - COPY: psycopg 3 ``cursor.copy`` of the activity rows (ids taken from the sequence in one
   query) and their participant rows: the ceiling;
 - executemany: one INSERT statement per row through ``cursor.executemany``;
 - crmbridge, contact creation off: ``activity_ingest_many`` (validation, idempotency,
-  matching) with Global Settings' contact creation switched off;
+  matching) with Global Settings' contact creation switched off (it still records each
+  external participant's contact decision and logs the activity on the Contacts and Leads
+  it already has);
 - crmbridge, full pipeline: the same with contact creation on (contact decisions, Contacts,
   activity logs, outbox).
 
@@ -35,12 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 ACTIVITY_COLUMNS = (
-    "id", "source", "external_id", "kind", "occurred_at", "owner_id", "subject", "body",
-    "match_status", "match_reason_code", "match_reason", "match_edited", "created_at",
+    "id", "source", "external_id", "kind", "occurred_at", "owner_id", "owner_sf_user_id",
+    "subject", "body", "match_status", "match_reason_code", "match_reason", "match_edited",
+    "account_id", "opportunity_id", "created_at",
 )  # fmt: skip
 PARTICIPANT_COLUMNS = (
     "activity_id", "email", "name", "role", "title", "phone", "country", "domain",
-    "is_internal", "matched_kind", "match_rule", "match_reason", "response",
+    "is_internal", "matched_kind", "match_rule", "match_reason", "response", "contact_id",
+    "lead_id", "account_id",
 )  # fmt: skip
 
 
@@ -54,22 +61,46 @@ def parse():
     return p.parse_args()
 
 
-def rows_for(items, owner_id, ids):
-    """The activity and participant rows crmbridge would store for `items` (plain values)."""
+def _pk(obj):
+    return obj.pk if obj is not None else None
+
+
+def matched(items, owner):
+    """Each item with crmbridge's own match of it (matching's result, worked out before the
+    clock starts), so that COPY and executemany store the very rows crmbridge stores: the same
+    Accounts, Contacts, Leads and Opportunities, whose foreign keys PostgreSQL checks."""
+    from activities import matching
+    from activities.services import match_context_for
+
+    sf_user = owner.salesforce_user
+    ctx = match_context_for(
+        emails={p["email"] for item in items for p in item["participants"]},
+        owner_sf_user_ids={sf_user.pk},
+    )
+    emails = [[p["email"] for p in item["participants"]] for item in items]
+    return [
+        (item, matching.match_activity(emails=e, owner_sf_user_id=sf_user.pk, ctx=ctx))
+        for item, e in zip(items, emails, strict=True)
+    ]
+
+
+def rows_for(pairs, owner, ids):
+    """The activity and participant rows crmbridge stores for `pairs` (see `matched`)."""
     from django.utils import timezone
 
     now = timezone.now()
     activities, participants = [], []
-    for item, pk in zip(items, ids, strict=True):
+    for (item, found), pk in zip(pairs, ids, strict=True):
         activities.append(
-            (pk, "bench", item["external_id"], item["kind"], item["occurred_at"], owner_id,
-             item["subject"], "", "unmatched", "no_account", "No participant matched.", False,
-             now)
+            (pk, "bench", item["external_id"], item["kind"], item["occurred_at"], owner.pk,
+             owner.salesforce_user.pk, item["subject"], "", found.status, found.reason_code,
+             found.reason, False, _pk(found.account), _pk(found.opportunity), now)
         )  # fmt: skip
-        for p in item["participants"]:
+        for p, m in zip(item["participants"], found.participants, strict=True):
             participants.append(
-                (pk, p["email"], p.get("name", ""), "to", p.get("title", ""), "", "",
-                 p["email"].rsplit("@", 1)[1], False, "", "no_account_for_domain", "", "")
+                (pk, p["email"], p.get("name", ""), "to", p.get("title", ""), "", "", m.domain,
+                 m.is_internal, m.matched_kind, m.rule, m.reason, "", _pk(m.contact),
+                 _pk(m.lead), _pk(m.account))
             )  # fmt: skip
     return activities, participants
 
@@ -83,13 +114,13 @@ def next_ids(cur, n):
     return [r[0] for r in cur.fetchall()]
 
 
-def store_copy(items, owner_id, batch):
+def store_copy(pairs, owner, batch):
     from django.db import connection, transaction
 
-    for start in range(0, len(items), batch):
-        chunk = items[start : start + batch]
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start : start + batch]
         with transaction.atomic(), connection.cursor() as cur:
-            acts, parts = rows_for(chunk, owner_id, next_ids(cur, len(chunk)))
+            acts, parts = rows_for(chunk, owner, next_ids(cur, len(chunk)))
             raw = cur.cursor
             with raw.copy(
                 f"COPY activities_activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN"
@@ -102,7 +133,7 @@ def store_copy(items, owner_id, batch):
                     cp.write_row(row)
 
 
-def store_executemany(items, owner_id, batch):
+def store_executemany(pairs, owner, batch):
     from django.db import connection, transaction
 
     a_sql = (
@@ -113,10 +144,10 @@ def store_executemany(items, owner_id, batch):
         f"INSERT INTO activities_participant ({', '.join(PARTICIPANT_COLUMNS)}) "
         f"VALUES ({', '.join(['%s'] * len(PARTICIPANT_COLUMNS))})"
     )
-    for start in range(0, len(items), batch):
-        chunk = items[start : start + batch]
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start : start + batch]
         with transaction.atomic(), connection.cursor() as cur:
-            acts, parts = rows_for(chunk, owner_id, next_ids(cur, len(chunk)))
+            acts, parts = rows_for(chunk, owner, next_ids(cur, len(chunk)))
             cur.executemany(a_sql, acts)
             cur.executemany(p_sql, parts)
 
@@ -195,8 +226,9 @@ def main():
     each = sum(len(i["participants"]) for i in sets["copy"]) / n
     print(f"{n:,} activities per way, batches of {args.batch}, {each:.1f} participants each")
     validation_cost(sets["copy"])
-    copy, _ = timed("COPY (ceiling)", n, lambda: store_copy(sets["copy"], rep.pk, args.batch))
-    many, _ = timed("executemany", n, lambda: store_executemany(sets["many"], rep.pk, args.batch))
+    for_copy, for_many = matched(sets["copy"], rep), matched(sets["many"], rep)
+    copy, _ = timed("COPY (ceiling)", n, lambda: store_copy(for_copy, rep, args.batch))
+    many, _ = timed("executemany", n, lambda: store_executemany(for_many, rep, args.batch))
     off, off_waited = timed(
         "crmbridge, contact creation off", n, lambda: store_crmbridge(sets["off"], args.batch)
     )
