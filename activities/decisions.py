@@ -51,8 +51,62 @@ def _valid_email(value: str) -> bool:
     return True
 
 
-def _check(code, passed, message, **detail):
-    return {"code": code, "passed": bool(passed), "message": message, "detail": detail}
+def _check(code, passed, **detail):
+    """A check as stored: its code, passed or not, and what it found (`detail`). Its sentence
+    is made when it is read (check_message), so a ContactDecision row stays small."""
+    return {"code": code, "passed": bool(passed), "detail": detail}
+
+
+def check_message(check: dict) -> str:
+    """A stored check in one sentence: the one stored with it (rows decided before checks were
+    stored without one), else made from its code and detail."""
+    if message := check.get("message"):
+        return message
+    code, passed, detail = check["code"], check["passed"], check.get("detail") or {}
+    if code == "creation_disabled_globally":
+        said = "on" if passed else "turned off"
+        return f"Contact creation is {said} in Global Settings."
+    if code == "creation_disabled_on_profile":
+        if detail.get("profile") is None:
+            return (
+                "The owner has no Configuration Profile and there is no default profile, "
+                "so nothing turns contact creation off."
+            )
+        said = "on" if passed else "turned off"
+        return (
+            f"Contact creation is {said} on the owner's Configuration Profile "
+            f"“{detail['profile']}”."
+        )
+    if code == "activity_unmatched":
+        if passed:
+            return f"The activity matched the Account “{detail.get('account', '')}”."
+        reason = detail.get("match_reason") or "The activity was not matched to an Account."
+        return f"The activity is not matched to an Account: {reason}"
+    if code == "domain_unmatched":
+        if passed:
+            return f"This person's address matched the Account “{detail.get('account', '')}”."
+        reason = detail.get("participant_reason")
+        return f"This person's domain ({detail.get('domain', '')}) did not match an Account" + (
+            f": {reason}" if reason else "."
+        )
+    if code == "existing_contact":
+        return f"A Contact with this e-mail already exists: {detail.get('contact', '')}."
+    if code == "existing_lead":
+        return (
+            f"A Lead with this e-mail already exists: {detail.get('lead', '')}; the activity "
+            "is logged on the Lead and no Contact is created."
+        )
+    name = code.removeprefix("missing_")
+    label = FIELD_LABELS.get(name, name)
+    if passed:
+        source = (detail.get("source") or "participant").replace("_", " ")
+        return f"The {label} is known ({detail.get('value', '')}, from {source})."
+    return f"The {label} is not known: no display name, signature or address gave it."
+
+
+def with_messages(checks: list[dict]) -> list[dict]:
+    """The checks, each with its sentence (`message`), as the diagnostics show them."""
+    return [{**check, "message": check_message(check)} for check in checks]
 
 
 def account_for_participant(*, activity, participant):
@@ -64,56 +118,29 @@ def account_for_participant(*, activity, participant):
 
 
 def evaluate_gates(*, settings, profile, activity, participant, details) -> list[dict]:
-    """The gates for one participant, each passed or failed, in words. Pure."""
+    """The gates for one participant, each passed or failed (check_message says it in words).
+    Pure."""
     email = participant.email
     participant_reason = participant.match_reason
     account = activity.account if activity.match_status == Activity.MatchStatus.MATCHED else None
-    checks = [
-        _check(
-            "creation_disabled_globally",
-            settings.contact_creation_enabled,
-            "Contact creation is on in Global Settings."
-            if settings.contact_creation_enabled
-            else "Contact creation is turned off in Global Settings.",
-        )
-    ]
+    checks = [_check("creation_disabled_globally", settings.contact_creation_enabled)]
     if profile is None:
-        checks.append(
-            _check(
-                "creation_disabled_on_profile",
-                True,
-                "The owner has no Configuration Profile and there is no default profile, "
-                "so nothing turns contact creation off.",
-                profile=None,
-            )
-        )
+        checks.append(_check("creation_disabled_on_profile", True, profile=None))
     else:
-        on = profile.contact_creation_enabled
         checks.append(
             _check(
                 "creation_disabled_on_profile",
-                on,
-                f"Contact creation is {'on' if on else 'turned off'} on the owner's "
-                f"Configuration Profile “{profile.name}”.",
+                profile.contact_creation_enabled,
                 profile=profile.name,
             )
         )
     if account is not None:
-        checks.append(
-            _check(
-                "activity_unmatched",
-                True,
-                f"The activity matched the Account “{account.name}”.",
-                account=account.name,
-            )
-        )
+        checks.append(_check("activity_unmatched", True, account=account.name))
     else:
-        reason = activity.match_reason or "The activity was not matched to an Account."
         checks.append(
             _check(
                 "activity_unmatched",
                 False,
-                f"The activity is not matched to an Account: {reason}",
                 match_status=activity.match_status,
                 match_reason=activity.match_reason,
                 participant_reason=participant_reason,
@@ -121,25 +148,11 @@ def evaluate_gates(*, settings, profile, activity, participant, details) -> list
         )
     own_account = participant.account
     if own_account is not None:
-        checks.append(
-            _check(
-                "domain_unmatched",
-                True,
-                f"This person's address matched the Account “{own_account.name}”.",
-                account=own_account.name,
-            )
-        )
+        checks.append(_check("domain_unmatched", True, account=own_account.name))
     else:
         domain = participant.domain or email.rpartition("@")[2]
         checks.append(
-            _check(
-                "domain_unmatched",
-                False,
-                f"This person's domain ({domain}) did not match an Account"
-                + (f": {participant_reason}" if participant_reason else "."),
-                domain=domain,
-                participant_reason=participant_reason,
-            )
+            _check("domain_unmatched", False, domain=domain, participant_reason=participant_reason)
         )
     values = {
         "first_name": details.first_name,
@@ -153,21 +166,11 @@ def evaluate_gates(*, settings, profile, activity, participant, details) -> list
         f for f in (settings.required_contact_fields or []) if f in values
     ]
     for name in required:
-        value = values[name]
-        label = FIELD_LABELS[name]
-        if value:
+        if value := values[name]:
             source = details.sources.get(name, "participant")
-            message = f"The {label} is known ({value}, from {source.replace('_', ' ')})."
-            checks.append(_check(f"missing_{name}", True, message, value=value, source=source))
+            checks.append(_check(f"missing_{name}", True, value=value, source=source))
         else:
-            checks.append(
-                _check(
-                    f"missing_{name}",
-                    False,
-                    f"The {label} is not known: no display name, signature or address gave it.",
-                    field=name,
-                )
-            )
+            checks.append(_check(f"missing_{name}", False, field=name))
     return checks
 
 
@@ -207,13 +210,7 @@ def decide(
     (`contact`, `lead`), its person details, the rule set and the newest change time of each
     (contact pk, field) in `known`. Pure."""
     if contact is not None:
-        check = _check(
-            "existing_contact",
-            True,
-            f"A Contact with this e-mail already exists: {contact}.",
-            contact=str(contact),
-            sf_id=contact.sf_id,
-        )
+        check = _check("existing_contact", True, contact=str(contact), sf_id=contact.sf_id)
         attributes = {}
         if settings.auto_attribute_updates and contact.pk is not None:
             attributes = attribute_updates(
@@ -221,14 +218,7 @@ def decide(
             )
         return Decision(Outcome.EXISTING_CONTACT, [check], contact=contact, attributes=attributes)
     if lead is not None:
-        check = _check(
-            "existing_lead",
-            True,
-            f"A Lead with this e-mail already exists: {lead}; the activity is logged "
-            "on the Lead and no Contact is created.",
-            lead=str(lead),
-            sf_id=lead.sf_id,
-        )
+        check = _check("existing_lead", True, lead=str(lead), sf_id=lead.sf_id)
         return Decision(Outcome.EXISTING_LEAD, [check], lead=lead)
     checks = evaluate_gates(
         settings=settings, profile=profile, activity=activity, participant=participant,

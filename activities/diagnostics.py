@@ -15,7 +15,7 @@ from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, CSM, has_role
 from crmbridge.selectors import profile_for_user
 
-from .decisions import evaluate_gates, participant_details
+from .decisions import evaluate_gates, participant_details, with_messages
 from .diagnostics_words import verdict
 from .models import ContactDecision, Participant
 
@@ -104,7 +104,7 @@ def contact_creation_diagnosis(*, email: str, user=None, limit: int = DEFAULT_LI
                 decided=True,
                 decided_at=decision.decided_at.isoformat(),
                 profile=decision.profile_name or None,
-                checks=decision.checks,
+                checks=with_messages(decision.checks),
             )
         else:
             # Not decided yet (e.g. still being matched): the gates as they stand now.
@@ -124,7 +124,7 @@ def contact_creation_diagnosis(*, email: str, user=None, limit: int = DEFAULT_LI
                 outcome_label="Not decided yet: these are the checks as they stand now.",
                 decided=False,
                 profile=profile.name if profile else None,
-                checks=checks,
+                checks=with_messages(checks),
             )
         row["failed"] = [c["code"] for c in row["checks"] if not c["passed"]]
         rows.append(row)

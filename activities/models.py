@@ -196,7 +196,8 @@ class ContactDecision(models.Model):
     )
     email = models.EmailField(max_length=254)  # contactdecision_email_idx starts with it
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    # [{"code": "missing_last_name", "passed": false, "message": "...", "detail": {...}}, ...]
+    # [{"code": "missing_last_name", "passed": false, "detail": {"field": "last_name"}}, ...]:
+    # decisions.check_message says each in words (older rows also store it as "message").
     checks = models.JSONField(default=list, blank=True)
     profile_name = models.CharField(max_length=100, blank=True)
     contact = models.ForeignKey(

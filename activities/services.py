@@ -14,7 +14,7 @@ from django.db.models.functions import Lower
 
 from accounts import selectors as account_selectors
 from accounts.models import SalesforceUser
-from crmbridge.bulk import cycle_collection_paused, objects_insert
+from crmbridge.bulk import cycle_collection_paused, instance_build, objects_insert
 from crmbridge.models import GlobalSettings
 from crmbridge.roles import ADMIN, has_role
 from crmbridge.transactions import atomic_with_retry
@@ -95,23 +95,39 @@ def match_context_for(*, emails, settings=None, owner_sf_user_ids=None) -> match
     )
 
 
+def activity_match_values(result: matching.ActivityMatch) -> dict:
+    """An activity's fields as its match sets them."""
+    return {
+        "match_status": result.status,
+        "account": result.account,
+        "opportunity": result.opportunity,
+        "match_reason_code": result.reason_code,
+        "match_reason": result.reason,
+    }
+
+
+def participant_match_values(result: matching.ParticipantMatch) -> dict:
+    """A participant's fields as its match sets them."""
+    return {
+        "domain": result.domain,
+        "is_internal": result.is_internal,
+        "matched_kind": result.matched_kind,
+        "match_rule": result.rule,
+        "match_reason": result.reason,
+        "contact": result.contact,
+        "lead": result.lead,
+        "account": result.account,
+    }
+
+
 def apply_activity_match(activity, result: matching.ActivityMatch):
-    activity.match_status = result.status
-    activity.account = result.account
-    activity.opportunity = result.opportunity
-    activity.match_reason_code = result.reason_code
-    activity.match_reason = result.reason
+    for name, value in activity_match_values(result).items():
+        setattr(activity, name, value)
 
 
 def apply_participant_match(participant, result: matching.ParticipantMatch):
-    participant.domain = result.domain
-    participant.is_internal = result.is_internal
-    participant.matched_kind = result.matched_kind
-    participant.match_rule = result.rule
-    participant.match_reason = result.reason
-    participant.contact = result.contact
-    participant.lead = result.lead
-    participant.account = result.account
+    for name, value in participant_match_values(result).items():
+        setattr(participant, name, value)
 
 
 ACTIVITY_MATCH_FIELDS = [
@@ -265,23 +281,25 @@ def _ingest_many(items, actor, default_source) -> list[IngestResult]:
                     owner_sf_user_id=owner_sf_id,
                     ctx=ctx,
                 )
-                activity = Activity(
-                    source=item.source,
-                    external_id=item.external_id,
-                    kind=item.kind,
-                    occurred_at=item.occurred_at,
-                    ends_at=item.ends_at,
-                    owner=owner,
-                    owner_sf_user=sf_user,
-                    subject=item.subject,
-                    body=item.body,
+                activity = instance_build(
+                    Activity,
+                    {
+                        "source": item.source,
+                        "external_id": item.external_id,
+                        "kind": item.kind,
+                        "occurred_at": item.occurred_at,
+                        "ends_at": item.ends_at,
+                        "owner": owner,
+                        "owner_sf_user": sf_user,
+                        "subject": item.subject,
+                        "body": item.body,
+                        **activity_match_values(outcome),
+                    },
                 )
-                apply_activity_match(activity, outcome)
-                participants = []
-                for person, found in zip(item.participants, outcome.participants, strict=True):
-                    participant = Participant(**person)
-                    apply_participant_match(participant, found)
-                    participants.append(participant)
+                participants = [
+                    instance_build(Participant, {**person, **participant_match_values(found)})
+                    for person, found in zip(item.participants, outcome.participants, strict=True)
+                ]
                 rows.append((index, activity, participants))
             created, taken = _insert([(a, p) for _, a, p in rows])
             made = []

@@ -15,6 +15,9 @@ PostgreSQL the ids come from the table's sequence in one query and the rows go b
 ``bulk_create`` there quotes UNNEST arrays element by element in Python); on SQLite it is
 ``bulk_create``.
 
+``instance_build``: an unsaved model instance from field values, as ``Model(**values)`` builds it
+at half the cost (for the thousands a batch builds).
+
 ``cycle_collection_paused``: no cyclic garbage collection while one batch runs.
 """
 
@@ -24,6 +27,8 @@ import gc
 import io
 import operator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.db import connections, router
@@ -285,6 +290,50 @@ def objects_insert(objs: list) -> list:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+@dataclass(frozen=True)
+class _BuildPlan:
+    attnames: tuple  # the concrete fields' attnames, in the constructor's positional order
+    defaults: dict  # attname -> default, for fields whose default is a constant
+    made_defaults: tuple  # fields whose default is a callable, called for each instance
+    relations: dict  # foreign key name -> field
+
+
+@cache
+def _build_plan(model) -> _BuildPlan:
+    fields = model._meta.concrete_fields
+    made = tuple(f for f in fields if callable(f.default))
+    return _BuildPlan(
+        attnames=tuple(f.attname for f in fields),
+        defaults={f.attname: f.get_default() for f in fields if f not in made},
+        made_defaults=made,
+        relations={f.name: f for f in fields if f.is_relation},
+    )
+
+
+def instance_build(model, values: dict):
+    """An unsaved instance of `model` with `values` ({field name or attname: value}; a foreign
+    key by its name takes an instance or None); the other fields get their defaults. The same
+    instance ``model(**values)`` builds, for half its cost: Django's positional constructor
+    sets each column once, and related instances are cached as its descriptors cache them."""
+    plan = _build_plan(model)
+    row = dict(plan.defaults)
+    for f in plan.made_defaults:
+        row[f.attname] = f.get_default()
+    related = []
+    for name, value in values.items():
+        if (fk := plan.relations.get(name)) is not None:
+            row[fk.attname] = None if value is None else value.pk
+            related.append((fk, value))
+        elif name in row:
+            row[name] = value
+        else:
+            raise TypeError(f"{model.__name__} has no field {name!r}")
+    obj = model(*[row[name] for name in plan.attnames])
+    for fk, value in related:
+        fk.set_cached_value(obj, value)
+    return obj
 
 
 @contextmanager

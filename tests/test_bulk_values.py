@@ -188,3 +188,25 @@ def test_objects_insert_refuses_a_duplicate_as_an_integrity_error(rep_user):
     with pytest.raises(IntegrityError), transaction.atomic():
         objects_insert([again])
     assert Activity.objects.filter(external_id="same").count() == 1
+
+
+def test_instance_build_makes_the_instance_the_constructor_makes(django_assert_num_queries):
+    from crmbridge.bulk import instance_build
+
+    account = Account.objects.create(sf_id="001A", name="Acme")
+    values = {"first_name": "Ada", "last_name": "Byron", "account": account, "owner_id": None}
+
+    with django_assert_num_queries(0):
+        built, expected = instance_build(Contact, values), Contact(**values)
+        assert built.account is account  # cached, as the constructor caches it: no query
+        assert built.owner is None
+    columns = [f.attname for f in Contact._meta.concrete_fields]
+    assert [getattr(built, c) for c in columns] == [getattr(expected, c) for c in columns]
+    # A callable default is called for each instance, as the constructor calls it.
+    first, second = (instance_build(OutboxItem, {"sobject": "Task"}) for _ in range(2))
+    first.payload["WhoId"] = "003A"
+    assert second.payload == {}
+    built.save()
+    assert Contact.objects.get(pk=built.pk).account_id == account.pk
+    with pytest.raises(TypeError, match="no field 'nickname'"):
+        instance_build(Contact, {"nickname": "A"})

@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import Contact
+from activities.decisions import check_message
 from activities.models import ContactDecision
 from tests.factories import AccountFactory, ConfigurationProfileFactory
 
@@ -36,7 +37,7 @@ def test_it_records_creation_disabled_globally_alone(ingest, acme, org_settings)
     org_settings.save()
     decision = decision_for(ingest([JANE]))
     assert failed(decision) == ["creation_disabled_globally"]
-    assert "turned off in Global Settings" in decision.checks[0]["message"]
+    assert check_message(decision.checks[0]) == "Contact creation is turned off in Global Settings."
     assert not Contact.objects.exists()
 
 
