@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from crmbridge.bulk import objects_insert
+from crmbridge.bulk import instance_build, objects_insert
 from integrations.outbox.models import OutboxItem
 from integrations.outbox.payloads import CREATE_ONLY_KEY, outbox_reference, owner_fields
 from integrations.outbox.services import (
@@ -76,20 +76,23 @@ def contact_build(
     seniority: str | None = None,
 ) -> Contact:
     """A new, unsaved Contact crmbridge creates (give it to contacts_create_many)."""
-    return Contact(
-        crmbridge_id=new_crmbridge_id(),
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        title=title,
-        phone=phone,
-        country=country,
-        department=department or None,
-        seniority=seniority or None,
-        lead_source=LEAD_SOURCE,
-        account=account,
-        owner=owner,
-        created_by_crmbridge=True,
+    return instance_build(
+        Contact,
+        {
+            "crmbridge_id": new_crmbridge_id(),
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "title": title,
+            "phone": phone,
+            "country": country,
+            "department": department or None,
+            "seniority": seniority or None,
+            "lead_source": LEAD_SOURCE,
+            "account": account,
+            "owner": owner,
+            "created_by_crmbridge": True,
+        },
     )
 
 
@@ -125,17 +128,20 @@ def lead_build(
 ) -> Lead:
     """A new, unsaved Lead crmbridge creates (give it to leads_create_many). Department and
     seniority are sent to Salesforce (the mirror's Lead has no such fields)."""
-    lead = Lead(
-        crmbridge_id=new_crmbridge_id(),
-        first_name=first_name,
-        last_name=last_name,
-        email=email,
-        company=company,
-        title=title,
-        phone=phone,
-        country=country,
-        owner=owner,
-        created_by_crmbridge=True,
+    lead = instance_build(
+        Lead,
+        {
+            "crmbridge_id": new_crmbridge_id(),
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "company": company,
+            "title": title,
+            "phone": phone,
+            "country": country,
+            "owner": owner,
+            "created_by_crmbridge": True,
+        },
     )
     lead._classified = (department, seniority)
     return lead

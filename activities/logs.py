@@ -4,6 +4,7 @@ meeting, once per activity and person, queued through the outbox with the Activi
 import datetime
 
 from accounts.models import new_crmbridge_id
+from crmbridge.bulk import instance_build
 from integrations.outbox.payloads import outbox_reference, owner_fields
 from integrations.outbox.services import outbox_create_once, outbox_enqueue_many
 
@@ -14,12 +15,15 @@ def _activity_log_build(*, activity, contact=None, lead=None):
     if (contact is None) == (lead is None):
         raise ValueError("log an activity on exactly one Contact or Lead")
     sobject = "Event" if activity.kind == "meeting" else "Task"
-    return ActivityLog(
-        activity=activity,
-        sobject=sobject,
-        contact=contact,
-        lead=lead,
-        crmbridge_id=new_crmbridge_id(),
+    return instance_build(
+        ActivityLog,
+        {
+            "activity": activity,
+            "sobject": sobject,
+            "contact": contact,
+            "lead": lead,
+            "crmbridge_id": new_crmbridge_id(),
+        },
     )
 
 

@@ -32,6 +32,8 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connections, router
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 CHUNK = 500
@@ -303,7 +305,7 @@ class _BuildPlan:
 @cache
 def _build_plan(model) -> _BuildPlan:
     fields = model._meta.concrete_fields
-    made = tuple(f for f in fields if callable(f.default))
+    made = tuple(f for f in fields if f.has_default() and callable(f.default))
     return _BuildPlan(
         attnames=tuple(f.attname for f in fields),
         defaults={f.attname: f.get_default() for f in fields if f not in made},
@@ -315,8 +317,9 @@ def _build_plan(model) -> _BuildPlan:
 def instance_build(model, values: dict):
     """An unsaved instance of `model` with `values` ({field name or attname: value}; a foreign
     key by its name takes an instance or None); the other fields get their defaults. The same
-    instance ``model(**values)`` builds, for half its cost: Django's positional constructor
-    sets each column once, and related instances are cached as its descriptors cache them."""
+    instance ``model(**values)`` builds (pre_init/post_init receivers included), for a fraction
+    of its cost: each column is set once, and related instances are cached as the foreign key
+    descriptors cache them."""
     plan = _build_plan(model)
     row = dict(plan.defaults)
     for f in plan.made_defaults:
@@ -330,7 +333,15 @@ def instance_build(model, values: dict):
             row[name] = value
         else:
             raise TypeError(f"{model.__name__} has no field {name!r}")
-    obj = model(*[row[name] for name in plan.attnames])
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        obj = model(*[row[name] for name in plan.attnames])
+    else:
+        # What Model.__init__ does with positional values and no signal receivers: a fresh
+        # ModelState and each column in __dict__ (its descriptors only clear a cache a new
+        # instance lacks), without its per-field loop (a tenth of the cost).
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj.__dict__.update(row)
     for fk, value in related:
         fk.set_cached_value(obj, value)
     return obj

@@ -202,6 +202,7 @@ def test_instance_build_makes_the_instance_the_constructor_makes(django_assert_n
         assert built.owner is None
     columns = [f.attname for f in Contact._meta.concrete_fields]
     assert [getattr(built, c) for c in columns] == [getattr(expected, c) for c in columns]
+    assert (built._state.adding, built._state.db) == (True, None)
     # A callable default is called for each instance, as the constructor calls it.
     first, second = (instance_build(OutboxItem, {"sobject": "Task"}) for _ in range(2))
     first.payload["WhoId"] = "003A"
@@ -210,3 +211,23 @@ def test_instance_build_makes_the_instance_the_constructor_makes(django_assert_n
     assert Contact.objects.get(pk=built.pk).account_id == account.pk
     with pytest.raises(TypeError, match="no field 'nickname'"):
         instance_build(Contact, {"nickname": "A"})
+
+
+@pytest.mark.django_db
+def test_instance_build_lets_init_signal_receivers_see_the_instance():
+    from django.db.models.signals import post_init
+
+    from crmbridge.bulk import instance_build
+
+    account = Account.objects.create(sf_id="001A", name="Acme")
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append((instance.first_name, instance.account_id))
+
+    post_init.connect(receiver, sender=Contact)
+    try:
+        instance_build(Contact, {"first_name": "Ada", "last_name": "Byron", "account": account})
+    finally:
+        post_init.disconnect(receiver, sender=Contact)
+    assert seen == [("Ada", account.pk)]
