@@ -61,15 +61,16 @@ def contacts_process(*, activities=(), fresh=None) -> ProcessResult:
     Runs in the caller's transaction (or its own).
 
     `fresh` is what ingestion has in memory for activities it has just created (instead of
-    `activities`): (activity, [participants]) pairs and the MatchContext it matched them with,
-    so nothing is read again (a new activity has no decisions or logs yet)."""
+    `activities`): (activity, [participants]) pairs, the MatchContext it matched them with and
+    the Global Settings it read, so nothing is read again (a new activity has no decisions or
+    logs yet)."""
     result = ProcessResult()
     if fresh is not None:
-        pairs, ctx = fresh
+        pairs, ctx, settings = fresh
         # No savepoint of its own: nothing here recovers from an error, which ends the
         # caller's transaction as a whole (a savepoint is two more round trips per call).
         with transaction.atomic(savepoint=False):
-            _process(_from_memory(pairs, ctx), result)
+            _process(_from_memory(pairs, ctx, settings), result)
         return result
     ids = [a.pk if isinstance(a, Activity) else a for a in activities]
     if not ids:
@@ -124,6 +125,7 @@ def _load(ids) -> _Loaded | None:
     return _loaded(
         acts,
         by_activity,
+        settings=GlobalSettings.load(),
         contacts=contacts_by_email(emails=emails),
         leads=leads_by_email(emails=emails),
         decisions=dict(
@@ -135,7 +137,7 @@ def _load(ids) -> _Loaded | None:
     )
 
 
-def _from_memory(pairs, ctx) -> _Loaded | None:
+def _from_memory(pairs, ctx, settings) -> _Loaded | None:
     """_Loaded for activities just created (see contacts_process's `fresh`). The MatchContext's
     Leads leave out the addresses that have a Contact, which never need a Lead here."""
     acts = sorted(
@@ -147,13 +149,18 @@ def _from_memory(pairs, ctx) -> _Loaded | None:
     if not acts or not by_activity:
         return None
     return _loaded(
-        acts, by_activity, contacts=ctx.contacts, leads=ctx.leads, decisions={}, logged=set()
+        acts,
+        by_activity,
+        settings=settings,
+        contacts=ctx.contacts,
+        leads=ctx.leads,
+        decisions={},
+        logged=set(),
     )
 
 
-def _loaded(acts, by_activity, *, contacts, leads, decisions, logged) -> _Loaded:
-    """The rest of _Loaded: settings, profiles, owners, rule set and change times."""
-    settings = GlobalSettings.load()
+def _loaded(acts, by_activity, *, settings, contacts, leads, decisions, logged) -> _Loaded:
+    """The rest of _Loaded: profiles, owners, rule set and change times."""
     profiles = profiles_for_users(user_ids=[a.owner_id for a in acts])
     first_contacts = {e: rows[0] for e, rows in contacts.items() if rows}
     return _Loaded(

@@ -96,6 +96,8 @@ def check_message(check: dict) -> str:
             f"A Lead with this e-mail already exists: {detail.get('lead', '')}; the activity "
             "is logged on the Lead and no Contact is created."
         )
+    if not code.startswith("missing_"):
+        return f"{code.replace('_', ' ').capitalize()}: {'passed' if passed else 'failed'}."
     name = code.removeprefix("missing_")
     label = FIELD_LABELS.get(name, name)
     if passed:

@@ -56,6 +56,8 @@ def _users_by_email(emails):
 
 def _sf_users_by_email(emails):
     found = {}
+    if not emails:
+        return found
     rows = (
         SalesforceUser.objects.annotate(email_lower=Lower("email"))
         .filter(email_lower__in={e.lower() for e in emails}, is_deleted=False)
@@ -235,7 +237,10 @@ def _ingest_many(items, actor, default_source) -> list[IngestResult]:
         return results
 
     users = _users_by_email({c.owner_email for _, c in cleaned})
-    sf_users = _sf_users_by_email({c.owner_email for _, c in cleaned})
+    # Only owners with no linked Salesforce User are looked up by their e-mail.
+    sf_users = _sf_users_by_email(
+        {e for e, user in users.items() if getattr(user, "salesforce_user", None) is None}
+    )
     actor_is_admin = actor is None or has_role(actor, ADMIN)
     accepted = []
     for index, item in cleaned:
@@ -314,7 +319,7 @@ def _ingest_many(items, actor, default_source) -> list[IngestResult]:
                 for repeat in first_of_key[(activity.source, activity.external_id)][1]:
                     results[repeat] = IngestResult(EXISTING, results[index].activity)
             if made:
-                after_match([], fresh=(made, ctx))
+                after_match([], fresh=(made, ctx, settings))
 
     atomic_with_retry(write)
     return results

@@ -1,7 +1,10 @@
 """Load and faults: 8 API clients post overlapping activities over HTTP while the pusher and a
 classification re-run work, on PostgreSQL, with a share of Salesforce calls failing.
-Prints sustained activities/s and p50/p99 latency, then checks that Salesforce and the mirror
-agree: every record crmbridge created is in the org exactly once (zero duplicates, zero losses).
+Prints sustained activities/s and p50/p99 latency, the CPU each activity costs the machine
+(gunicorn; this process: the clients, and unless --api-only the pusher, the re-classification and
+the emulated org; PostgreSQL and whatever else runs on the machine, so run it on a quiet one) and
+the rate that allows with every core busy, then checks that Salesforce and the mirror agree: every
+record crmbridge created is in the org exactly once (zero duplicates, zero losses).
 
     DEBUG=1 .venv/bin/python bench/load_bench.py --database-url postgres://USER@HOST:PORT/NAME
         [--activities 4000] [--batch 25] [--clients 8] [--overlap 0.5] [--fault-rate 0.1]
@@ -124,6 +127,33 @@ def percentile(values, p):
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def cpu_seconds(server_pid):
+    """CPU seconds used so far, as (the whole machine, gunicorn's master and workers, this
+    process), read from /proc; None where there is no /proc (not Linux)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal: busy is all but idle, iowait and steal
+    # (another guest's time)
+    ticks = [int(v) for v in fields[:8]]
+    machine = (sum(ticks) - ticks[3] - ticks[4] - ticks[7]) / tick
+    served = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" (", 1)
+        except OSError:  # gone meanwhile
+            continue
+        values = rest.rsplit(") ", 1)[1].split()
+        if int(pid) == server_pid or int(values[1]) == server_pid:  # values[1]: ppid
+            served += (int(values[11]) + int(values[12])) / tick  # utime, stime
+        if int(pid) == server_pid:  # and the workers that have exited, counted by the master
+            served += (int(values[13]) + int(values[14])) / tick  # cutime, cstime
+    mine = time.process_time()
+    return machine, served, mine
 
 
 def _production_env(env):
@@ -370,12 +400,14 @@ def run(args, env, tmp):
     for thread in background:
         thread.start()
     posting_started = time.monotonic()
+    cpu_before = cpu_seconds(server.pid)
     clients = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.clients)]
     for thread in clients:
         thread.start()
     for thread in clients:
         thread.join()
     posting_seconds = time.monotonic() - posting_started
+    cpu_after = cpu_seconds(server.pid)
     posting_done.set()
     for thread in background:
         thread.join()
@@ -391,6 +423,18 @@ def run(args, env, tmp):
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
     print(f"  latency per bulk call: p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
           f"max {max(latencies) * 1000:.0f} ms")  # fmt: skip
+    posted = accepted + counts["existing"]
+    if cpu_before and cpu_after and posted:
+        machine, served, mine = (b - a for a, b in zip(cpu_before, cpu_after, strict=True))
+        cores = os.cpu_count() or 1
+        print(
+            f"  CPU while posting: {machine / posting_seconds / cores:.0%} of {cores} cores busy; "
+            f"{machine / posted * 1e6:,.0f} µs per activity posted (gunicorn "
+            f"{served / posted * 1e6:,.0f}, this process's clients, pusher, re-classification "
+            f"and emulated org {mine / posted * 1e6:,.0f}, PostgreSQL and the rest of the machine "
+            f"{(machine - served - mine) / posted * 1e6:,.0f}): all {cores} cores busy would "
+            f"allow {cores / machine * posted:,.0f} activities/s posted"
+        )
     print(f"  results: created {counts['created']}, existing (re-sent) {counts['existing']}, "
           f"rejected {counts['rejected']}; non-2xx responses {len(errors)}")  # fmt: skip
     for line in errors[:5]:

@@ -15,8 +15,8 @@ PostgreSQL the ids come from the table's sequence in one query and the rows go b
 ``bulk_create`` there quotes UNNEST arrays element by element in Python); on SQLite it is
 ``bulk_create``.
 
-``instance_build``: an unsaved model instance from field values, as ``Model(**values)`` builds it
-at half the cost (for the thousands a batch builds).
+``instance_build``: an unsaved model instance from field values, as ``Model(**values)`` builds it,
+for a fraction of the cost (for the thousands a batch builds).
 
 ``cycle_collection_paused``: no cyclic garbage collection while one batch runs.
 """
@@ -32,6 +32,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connections, router
+from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
@@ -297,9 +298,11 @@ def objects_insert(objs: list) -> list:
 @dataclass(frozen=True)
 class _BuildPlan:
     attnames: tuple  # the concrete fields' attnames, in the constructor's positional order
-    defaults: dict  # attname -> default, for fields whose default is a constant
-    made_defaults: tuple  # fields whose default is a callable, called for each instance
+    columns: frozenset  # the same, to look names up
+    defaults: dict  # attname -> default (None without one), but for callable defaults
+    made_defaults: tuple  # fields whose default is a callable: called for each new instance
     relations: dict  # foreign key name -> field
+    plain_init: bool  # the model runs Model.__init__ itself (no override)
 
 
 @cache
@@ -308,41 +311,58 @@ def _build_plan(model) -> _BuildPlan:
     made = tuple(f for f in fields if f.has_default() and callable(f.default))
     return _BuildPlan(
         attnames=tuple(f.attname for f in fields),
+        columns=frozenset(f.attname for f in fields),
         defaults={f.attname: f.get_default() for f in fields if f not in made},
         made_defaults=made,
         relations={f.name: f for f in fields if f.is_relation},
+        plain_init=model.__init__ is Model.__init__,
     )
 
 
 def instance_build(model, values: dict):
     """An unsaved instance of `model` with `values` ({field name or attname: value}; a foreign
     key by its name takes an instance or None); the other fields get their defaults. The same
-    instance ``model(**values)`` builds (pre_init/post_init receivers included), for a fraction
-    of its cost: each column is set once, and related instances are cached as the foreign key
-    descriptors cache them."""
+    instance ``model(**values)`` builds (the same checks of a related instance, its database,
+    pre_init/post_init receivers), for a fraction of its cost: each column is set once, and
+    related instances are cached as the foreign key descriptors cache them."""
     plan = _build_plan(model)
     row = dict(plan.defaults)
-    for f in plan.made_defaults:
-        row[f.attname] = f.get_default()
     related = []
     for name, value in values.items():
         if (fk := plan.relations.get(name)) is not None:
-            row[fk.attname] = None if value is None else value.pk
+            if value is not None:
+                target = fk.remote_field.model._meta.concrete_model
+                if not isinstance(value, target):
+                    raise ValueError(  # the constructor's words
+                        f'Cannot assign "{value!r}": "{model.__name__}.{name}" must be a '
+                        f'"{target._meta.object_name}" instance.'
+                    )
             related.append((fk, value))
-        elif name in row:
+            row[fk.attname] = None if value is None else getattr(value, fk.target_field.attname)
+        elif name in plan.columns:
             row[name] = value
         else:
             raise TypeError(f"{model.__name__} has no field {name!r}")
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+    for f in plan.made_defaults:
+        if f.attname not in row:
+            row[f.attname] = f.get_default()
+    if not plan.plain_init or pre_init.has_listeners(model) or post_init.has_listeners(model):
         obj = model(*[row[name] for name in plan.attnames])
     else:
-        # What Model.__init__ does with positional values and no signal receivers: a fresh
-        # ModelState and each column in __dict__ (its descriptors only clear a cache a new
-        # instance lacks), without its per-field loop (a tenth of the cost).
+        # What Model.__init__ does with positional values: a fresh ModelState and each column
+        # in __dict__ (its descriptors only clear a cache a new instance lacks), without its
+        # per-field loop (a tenth of the cost).
         obj = model.__new__(model)
         obj._state = ModelState()
         obj.__dict__.update(row)
     for fk, value in related:
+        if value is not None:  # as ForwardManyToOneDescriptor.__set__: both learn their database
+            if obj._state.db is None:
+                obj._state.db = router.db_for_write(model, instance=value)
+            if value._state.db is None:
+                value._state.db = router.db_for_write(type(value), instance=obj)
+            if not router.allow_relation(value, obj):
+                raise ValueError(f"{value!r} and {model.__name__} are in different databases")
         fk.set_cached_value(obj, value)
     return obj
 

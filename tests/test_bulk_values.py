@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from accounts.models import Account, Contact
-from crmbridge.bulk import rows_insert, rows_update_values
+from crmbridge.bulk import instance_build, rows_insert, rows_update_values
 from integrations.outbox.models import OutboxItem
 from integrations.sync.models import PulledValues
 
@@ -191,8 +191,6 @@ def test_objects_insert_refuses_a_duplicate_as_an_integrity_error(rep_user):
 
 
 def test_instance_build_makes_the_instance_the_constructor_makes(django_assert_num_queries):
-    from crmbridge.bulk import instance_build
-
     account = Account.objects.create(sf_id="001A", name="Acme")
     values = {"first_name": "Ada", "last_name": "Byron", "account": account, "owner_id": None}
 
@@ -202,7 +200,7 @@ def test_instance_build_makes_the_instance_the_constructor_makes(django_assert_n
         assert built.owner is None
     columns = [f.attname for f in Contact._meta.concrete_fields]
     assert [getattr(built, c) for c in columns] == [getattr(expected, c) for c in columns]
-    assert (built._state.adding, built._state.db) == (True, None)
+    assert (built._state.adding, built._state.db) == (expected._state.adding, expected._state.db)
     # A callable default is called for each instance, as the constructor calls it.
     first, second = (instance_build(OutboxItem, {"sobject": "Task"}) for _ in range(2))
     first.payload["WhoId"] = "003A"
@@ -211,13 +209,17 @@ def test_instance_build_makes_the_instance_the_constructor_makes(django_assert_n
     assert Contact.objects.get(pk=built.pk).account_id == account.pk
     with pytest.raises(TypeError, match="no field 'nickname'"):
         instance_build(Contact, {"nickname": "A"})
+    # A related instance of the wrong model is refused, as the constructor refuses it.
+    item = _item(1)
+    with pytest.raises(ValueError) as by_constructor:
+        Contact(account=item)
+    with pytest.raises(ValueError) as built_so:
+        instance_build(Contact, {"account": item})
+    assert str(built_so.value) == str(by_constructor.value)
 
 
-@pytest.mark.django_db
 def test_instance_build_lets_init_signal_receivers_see_the_instance():
     from django.db.models.signals import post_init
-
-    from crmbridge.bulk import instance_build
 
     account = Account.objects.create(sf_id="001A", name="Acme")
     seen = []

@@ -188,3 +188,36 @@ def test_one_batch_for_two_owners_follows_each_owners_profile(
     assert everyone.profile_name == "Everyone"
     assert failed(everyone) == ["creation_disabled_on_profile"]
     assert list(Contact.objects.values_list("email", flat=True)) == ["jane.doe@acme.com"]
+
+
+@pytest.mark.parametrize(
+    ("check", "sentence"),
+    [
+        (
+            {"code": "existing_contact", "passed": True, "detail": {"contact": "Jane Doe"}},
+            "A Contact with this e-mail already exists: Jane Doe.",
+        ),
+        (
+            {"code": "existing_lead", "passed": True, "detail": {"lead": "Jo Lee"}},
+            "A Lead with this e-mail already exists: Jo Lee; the activity is logged on the "
+            "Lead and no Contact is created.",
+        ),
+        (
+            {"code": "creation_disabled_on_profile", "passed": True, "detail": {"profile": None}},
+            "The owner has no Configuration Profile and there is no default profile, so "
+            "nothing turns contact creation off.",
+        ),
+        (
+            {"code": "activity_unmatched", "passed": False, "detail": {"match_reason": ""}},
+            "The activity is not matched to an Account: The activity was not matched to an "
+            "Account.",
+        ),
+        (
+            {"code": "domain_unmatched", "passed": False, "detail": {"domain": "x.io"}},
+            "This person's domain (x.io) did not match an Account.",
+        ),
+        ({"code": "some_new_gate", "passed": False, "detail": {}}, "Some new gate: failed."),
+    ],
+)
+def test_each_stored_check_reads_as_its_sentence(check, sentence):
+    assert check_message(check) == sentence

@@ -89,6 +89,32 @@ def test_the_owners_account_breaks_a_domain_tie(rep_user, rep_sf, other_sf, org_
     assert activity.participants.get().match_rule == "domain_owner"
 
 
+def test_an_owner_is_their_linked_salesforce_user_else_the_one_with_their_email(
+    rep_user, other_rep, other_sf, org_settings
+):
+    from tests.factories import SalesforceUserFactory
+
+    # other_sf has rita's e-mail (in another case) but no link; rex is linked to his own.
+    other_sf.email = other_rep.email.upper()
+    other_sf.save()
+    rex_sf = SalesforceUserFactory(name="Rex Rep", user=rep_user, email="rex.sf@ourco.com")
+    SalesforceUserFactory(name="Not Rex", email=rep_user.email)
+    ritas = AccountFactory(name="Rita's", website="ritas.com", owner=other_sf)
+    AccountFactory(name="Other Rita's", website="ritas.com")
+    rexs = AccountFactory(name="Rex's", website="rexs.com", owner=rex_sf)
+    AccountFactory(name="Other Rex's", website="rexs.com")
+
+    results = activity_ingest_many(
+        items=[
+            activity_item(other_rep, emails=["a@ritas.com"]),
+            activity_item(rep_user, emails=["b@rexs.com"]),
+        ]
+    )
+
+    assert [r.activity.owner_sf_user for r in results] == [other_sf, rex_sf]
+    assert [r.activity.account for r in results] == [ritas, rexs]  # the owner breaks each tie
+
+
 def test_participants_pointing_at_different_accounts(rep_user, rep_sf, other_sf, org_settings):
     AccountFactory(name="Acme", website="acme.com", owner=other_sf)
     globex = AccountFactory(name="Globex", website="globex.com", owner=rep_sf)
