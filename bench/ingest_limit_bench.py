@@ -18,8 +18,9 @@ contact decisions, activity logs and their outbox rows, even with contact creati
   activity logs, outbox).
 
 The ways take turns: in each of `--rounds` rounds each stores the same activities (under its own
-external ids), in an order that rotates so that each way goes first once in every four rounds,
-after a CHECKPOINT outside the clock; the tables' growth, and autovacuum, fall on all alike. Prints
+external ids), in an order that rotates so that each way goes first once in every four rounds:
+checkpoints, autovacuum and the tables' growth fall on all alike (a CHECKPOINT before each way
+was tried and left out: the full-page images after it weigh most on the shortest run). Prints
 activities/s for each over all rounds and crmbridge as a share of COPY, with the lowest and
 highest share of a single round (targets: >= 40% with contact creation off, >= 15% for the
 full pipeline), and first the input contract's own cost per activity with its fast path and
@@ -246,10 +247,6 @@ def main():
 
         return switch
 
-    def checkpoint():
-        with connection.cursor() as cur:
-            cur.execute("CHECKPOINT")
-
     ways = {WAY_COPY: [], WAY_MANY: [], WAY_OFF: [], WAY_FULL: []}  # (wall, waited) per round
     for r in range(args.rounds):
         # The same activities for each way (under its own external ids), matched for the two
@@ -271,7 +268,6 @@ def main():
             before, run = runs[way]
             if before:
                 before()
-            checkpoint()  # no way pays for the dirty pages the one before left
             ways[way].append(measured(run))
     rate, waited = {}, {}
     for way, rounds in ways.items():
