@@ -95,6 +95,7 @@ class _Loaded:
     logged: set
     ruleset: object
     change_times: dict
+    new_activities: bool = False  # created in this transaction (ingestion's `fresh`)
 
 
 def _load(ids) -> _Loaded | None:
@@ -148,7 +149,7 @@ def _from_memory(pairs, ctx, settings) -> _Loaded | None:
     by_activity = {pk: sorted(ps, key=lambda p: p.pk) for pk, ps in external.items() if ps}
     if not acts or not by_activity:
         return None
-    return _loaded(
+    loaded = _loaded(
         acts,
         by_activity,
         settings=settings,
@@ -157,6 +158,8 @@ def _from_memory(pairs, ctx, settings) -> _Loaded | None:
         decisions={},
         logged=set(),
     )
+    loaded.new_activities = True
+    return loaded
 
 
 def _loaded(acts, by_activity, *, settings, contacts, leads, decisions, logged) -> _Loaded:
@@ -227,7 +230,7 @@ def _process(loaded: _Loaded | None, result: ProcessResult) -> None:
     account_services.contacts_create_many(contacts=writes.contacts)
     account_services.leads_create_many(leads=writes.leads)
     account_services.opportunity_contact_roles_create_many(pairs=writes.roles)
-    made = activity_logs_create_many(entries=writes.logs)
+    made = activity_logs_create_many(entries=writes.logs, new_activities=loaded.new_activities)
     result.contacts_created += len(writes.contacts)
     result.leads_created += len(writes.leads)
     result.logged += len(made)

@@ -63,14 +63,17 @@ def _activity_payload(activity, sobject: str, who, what) -> dict:
     return payload
 
 
-def activity_logs_create_many(*, entries) -> list:
+def activity_logs_create_many(*, entries, new_activities=False) -> list:
     """Log activities on people: `entries` are (activity, contact, lead) with exactly one of
     contact and lead. A Task for an e-mail or call, an Event for a meeting, with WhoId (the
     person), WhatId (the Opportunity, else the Account; none for a Lead), subject, date and
     owner. Once per activity and person: entries already logged are skipped. Returns the
-    ActivityLogs made."""
+    ActivityLogs made. `new_activities`: the activities were created in this transaction, so
+    no other one can be logging them."""
     rows = [_activity_log_build(activity=a, contact=c, lead=ld) for a, c, ld in entries]
-    return outbox_create_once(model=ActivityLog, rows=rows, write=_activity_log_write)
+    return outbox_create_once(
+        model=ActivityLog, rows=rows, write=_activity_log_write, contested=not new_activities
+    )
 
 
 def activity_logs_resend(*, activity) -> int:

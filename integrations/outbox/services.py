@@ -116,12 +116,17 @@ def outbox_retry(*, items) -> int:
     return n
 
 
-def outbox_create_once(*, model, rows: list, write) -> list:
+def outbox_create_once(*, model, rows: list, write, contested=True) -> list:
     """Insert `rows` of `model` and queue `write(row)` for each, in one go; when another
     transaction made one of them first (a unique constraint), fall back to one savepoint per row
-    and skip the duplicates. Returns the rows made."""
+    and skip the duplicates. Returns the rows made. With `contested` False (no other
+    transaction can make these rows: they hang off rows this one created), no savepoint."""
     if not rows:
         return []
+    if not contested:
+        objects_insert(rows)
+        outbox_enqueue_many(writes=[write(r) for r in rows])
+        return rows
     try:
         with transaction.atomic():
             objects_insert(rows)
