@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signals import setting_changed
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.dispatch import receiver
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from email_validator import EmailNotValidError
@@ -249,17 +251,25 @@ class BulkInSerializer(serializers.Serializer):
 
 
 _contracts = threading.local()
+_settings_generation = [0]  # bumped when a setting changes (tests): the fast path reads some
+
+
+@receiver(setting_changed)
+def _forget_contracts(**kwargs):
+    _settings_generation[0] += 1
 
 
 def _contract_for(default_source):
-    """The serializer and its fast path for `default_source`, built once per thread: validating
-    an item leaves no state in either, and building them was a tenth of a call of one item."""
+    """The serializer and its fast path for `default_source`, built once per thread and per
+    settings: validating an item leaves no state in either, and building them was a tenth of a
+    call of one item."""
     built = _contracts.__dict__.setdefault("by_source", {})
-    if (found := built.get(default_source)) is None:
+    key = (_settings_generation[0], default_source)
+    if (found := built.get(key)) is None:
         if len(built) >= 32:  # sources come from code, but never let them pile up
             built.clear()
         contract = ActivityInSerializer(context={"default_source": default_source})
-        found = built[default_source] = (contract, fast_path_for(contract))
+        found = built[key] = (contract, fast_path_for(contract))
     return found
 
 

@@ -362,7 +362,12 @@ def instance_build(model, values: dict):
             if value._state.db is None:
                 value._state.db = router.db_for_write(type(value), instance=obj)
             if not router.allow_relation(value, obj):
-                raise ValueError(f"{value!r} and {model.__name__} are in different databases")
+                raise ValueError(
+                    f'Cannot assign "{value!r}": the current database router prevents this '
+                    "relation."
+                )
+            if not fk.remote_field.multiple:  # a one-to-one: the other side knows this one
+                fk.remote_field.set_cached_value(value, obj)
         fk.set_cached_value(obj, value)
     return obj
 

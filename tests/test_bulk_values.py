@@ -233,3 +233,12 @@ def test_instance_build_lets_init_signal_receivers_see_the_instance():
     finally:
         post_init.disconnect(receiver, sender=Contact)
     assert seen == [("Ada", account.pk)]
+
+
+def test_instance_build_tells_the_other_side_of_a_one_to_one(django_assert_num_queries):
+    from activities.models import ContactDecision, Participant
+
+    participant = Participant(email="jane@acme.com")
+    with django_assert_num_queries(0):
+        decision = instance_build(ContactDecision, {"participant": participant})
+        assert participant.contact_decision is decision  # as ContactDecision(participant=...)

@@ -333,3 +333,20 @@ def test_a_field_it_does_not_know_sends_every_item_to_the_serializer():
 
     assert fast_path_for(ActivityInSerializer())(good) is not GIVE_UP
     assert fast_path_for(WithCount())(good) is GIVE_UP
+
+
+def test_a_changed_setting_reaches_the_fast_path_built_before_it():
+    from django.test import override_settings
+
+    item = {
+        "external_id": "e-1",
+        "kind": "email",
+        "occurred_at": "2026-03-01T09:30:00Z",
+        "owner": "rex@ourco.com",
+        "participants": [{"email": "jane@acme.com"}],
+    }
+    assert not isinstance(activities_validate([item])[0], dict)  # built and kept for this thread
+    with override_settings(REST_FRAMEWORK={"DATETIME_INPUT_FORMATS": ["%Y-%m-%d %H:%M"]}):
+        (fast,) = activities_validate([item])
+        (slow,) = activities_validate([item], fast_path=False)
+    assert fast == slow == {"occurred_at": [slow["occurred_at"][0]]}  # refused both ways
