@@ -3,7 +3,7 @@ edits only their own address books; the secret is write-only."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -60,6 +60,15 @@ class AddressBookAdmin(admin.ModelAdmin):
             owner.queryset = owner.queryset.filter(pk=request.user.pk)
             owner.initial = request.user.pk
         return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            # Another request saved one for this rep between the form's check and this save
+            # (services._save): nothing was saved; say why on the same page.
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return redirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         data = dict(form.cleaned_data)

@@ -276,3 +276,26 @@ def test_a_second_address_book_racing_past_the_check_is_a_validation_error(monke
     with pytest.raises(ValidationError, match="already has an address book"):
         address_book_create(owner=rita_book.owner, url="https://dav.example.com/", username="r2")
     assert AddressBook.objects.filter(owner=rita_book.owner).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_admin_says_so_when_a_second_address_book_races_past_the_check(
+    monkeypatch, client, admin_member, rita_book
+):
+    # Two requests at once both pass the form's check; the database's constraint decides.
+    monkeypatch.setattr(AddressBook, "validate_constraints", lambda self, exclude=None: None)
+    client.force_login(admin_member)
+    form = {
+        "owner": rita_book.owner.pk,
+        "url": "https://dav.example.com/",
+        "username": "rita2",
+        "secret": "pw",
+        "name": "Salesforce Contacts",
+        "view": "owned",
+        "enabled": "on",
+    }
+    page = client.post("/admin/addressbooks/addressbook/add/", form, follow=True)
+
+    assert page.status_code == 200
+    assert "already has an address book" in page.content.decode()
+    assert AddressBook.objects.filter(owner=rita_book.owner).count() == 1
