@@ -170,25 +170,46 @@ def _existing_by_key(keys):
 
 
 def _insert(new_rows):
-    """Insert activities and their participants; on a concurrent duplicate, one by one.
-    Always in key order: concurrent calls with overlapping keys then wait for each other on
-    the unique index instead of deadlocking."""
-    new_rows = sorted(new_rows, key=lambda row: (row[0].source, row[0].external_id))
-    activities = [activity for activity, _ in new_rows]
-    try:
-        with transaction.atomic():
-            objects_insert(activities)
-            parts = []
-            for activity, participants in new_rows:
-                for participant in participants:
-                    participant.activity = activity
-                    parts.append(participant)
-            objects_insert(parts)
-        return {id(a): a for a in activities}, {}
-    except IntegrityError:
-        pass
+    """Insert activities and their participants, as one batch. A concurrent call that stores
+    some of the same keys first makes this one wait on the unique index, then refuse: those
+    are read back (and answered as existing) and the rest go in again as one batch. Always in
+    key order: concurrent calls with overlapping keys then wait for each other on the unique
+    index instead of deadlocking. Returns ({id(activity): activity} created, {id(activity):
+    the stored one} taken)."""
+    pending = sorted(new_rows, key=lambda row: (row[0].source, row[0].external_id))
     created, taken = {}, {}
-    for activity, participants in new_rows:
+    while pending:
+        try:
+            with transaction.atomic():
+                objects_insert([activity for activity, _ in pending])
+                objects_insert(
+                    [_of(participant, activity) for activity, ps in pending for participant in ps]
+                )
+        except IntegrityError:
+            for activity, participants in pending:  # their ids went with the rolled-back rows
+                activity.pk = None
+                for participant in participants:
+                    participant.pk = None
+        else:
+            created.update((id(activity), activity) for activity, _ in pending)
+            return created, taken
+        stored = _existing_by_key({(a.source, a.external_id) for a, _ in pending})
+        if not stored:  # not a key a concurrent call stored: find the row one by one
+            return _insert_one_by_one(pending, created, taken)
+        for activity, _ in pending:
+            if (found := stored.get((activity.source, activity.external_id))) is not None:
+                taken[id(activity)] = found
+        pending = [row for row in pending if id(row[0]) not in taken]
+    return created, taken
+
+
+def _of(participant, activity):
+    participant.activity = activity
+    return participant
+
+
+def _insert_one_by_one(rows, created, taken):
+    for activity, participants in rows:
         activity.pk = None
         try:
             with transaction.atomic():

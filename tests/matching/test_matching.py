@@ -244,3 +244,33 @@ def test_a_nul_character_is_refused_and_not_echoed(rep_user, rep_sf, org_setting
     [result] = activity_ingest_many(items=[item])
     assert result.status == "rejected"
     assert "NUL" in result.errors["subject"][0] and "\x00" not in str(result.errors)
+
+
+def test_keys_a_concurrent_call_stored_first_are_answered_as_theirs_and_the_rest_go_in_at_once(
+    rep_user, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    from activities.models import Activity, Participant
+    from activities.services import _insert
+
+    def built(n):
+        activity = Activity(source="api", external_id=f"race-{n}", kind="email",
+                            occurred_at=timezone.now(), owner=rep_user)  # fmt: skip
+        return activity, [Participant(email=f"p{n}@acme.com"), Participant(email=f"q{n}@acme.com")]
+
+    rows = [built(n) for n in range(20)]
+    # Stored by another call after this one looked (so it was not seen as existing then).
+    theirs = {n: Activity.objects.create(source="api", external_id=f"race-{n}", kind="call",
+                                         occurred_at=timezone.now(), owner=rep_user)
+              for n in (3, 11, 17)}  # fmt: skip
+
+    with django_assert_max_num_queries(16):  # not one insert (and savepoint) per row
+        created, taken = _insert(rows)
+
+    assert {id(rows[n][0]): theirs[n] for n in theirs} == taken
+    assert set(created) == {id(a) for n, (a, _) in enumerate(rows) if n not in theirs}
+    assert Activity.objects.filter(external_id__startswith="race-").count() == 20
+    mine = Activity.objects.filter(external_id__startswith="race-", kind="email")
+    assert Participant.objects.filter(activity__in=mine).count() == 17 * 2
+    assert not Participant.objects.filter(activity__in=list(theirs.values())).exists()
