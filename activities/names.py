@@ -384,13 +384,12 @@ def person_details(
     sig = parse_signature(body) if body else Signature()
     from_display = name_from_display(display_name)
     from_signature = (sig.first_name, sig.last_name)
-    first_hint = next((n[0] for n in (from_display, from_signature) if n[0] and not n[1]), "")
-    candidates = [
-        ("display_name", from_display),
-        ("signature", from_signature),
-        ("address", name_from_address(email, first_hint=first_hint)),
-    ]
+    candidates = [("display_name", from_display), ("signature", from_signature)]
     full = next(((src, n) for src, n in candidates if n[0] and n[1]), None)
+    if full is None:  # only then can the address say anything (nameparser is slow)
+        first_hint = next((n[0] for n in (from_display, from_signature) if n[0] and not n[1]), "")
+        candidates.append(("address", name_from_address(email, first_hint=first_hint)))
+        full = next(((src, n) for src, n in candidates if n[0] and n[1]), None)
     for index, name in enumerate(("first_name", "last_name")):
         if full is not None:
             source, value = full[0], full[1][index]
