@@ -14,8 +14,8 @@ def orphans_link_to_suggested(*, contacts, user=None) -> tuple[int, int]:
 
     Returns (linked, without a suggestion). Contacts that have an Account by now are left alone.
     """
-    contacts = list(
-        Contact.objects.select_for_update()
+    contacts = list(  # FOR NO KEY UPDATE: rows referring to these Contacts are not held up
+        Contact.objects.select_for_update(no_key=True)
         .filter(pk__in=[c.pk for c in contacts], account__isnull=True)
         .order_by("pk")
     )

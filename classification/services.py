@@ -327,8 +327,10 @@ def contacts_reclassify(
             ruleset = selectors.active_ruleset()
             with transaction.atomic():
                 # Locked while classified and written: a concurrent pull of a new title waits.
+                # FOR NO KEY UPDATE (ids never change here), so rows that refer to these
+                # Contacts (ingestion's participants, decisions, logs) are written meanwhile.
                 batch = list(
-                    contacts.select_for_update()
+                    contacts.select_for_update(no_key=True)
                     .filter(id__gt=last_id)
                     .order_by("id")
                     .only(*fields)[:batch_size]

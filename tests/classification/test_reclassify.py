@@ -1,3 +1,8 @@
+import threading
+
+import pytest
+from django.db import connection
+
 from accounts.models import Contact
 from activities.engagement import executive_engaged
 from activities.models import Activity
@@ -185,3 +190,52 @@ def test_a_long_run_continues_in_a_new_task_from_where_it_stopped(
     run.refresh_from_db()
     assert run.state == ReclassificationRun.State.DONE
     assert (run.processed, run.changed, run.total) == (7, 7, 7)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI sets DATABASE_URL)"
+)
+def test_a_reclassification_batch_holds_up_no_activity_that_meets_its_contacts(
+    monkeypatch, rep_user
+):
+    from activities.models import ActivityLog, ContactDecision
+    from activities.services import activity_ingest
+    from tests.factories import SalesforceUserFactory, activity_item
+
+    SalesforceUserFactory(user=rep_user)
+    acme = AccountFactory(name="Acme", website="acme.com")
+    jane = ContactFactory(email="jane@acme.com", title="Finance Analyst", account=acme)
+    run = ReclassificationRun.objects.create()
+    locked, release = threading.Event(), threading.Event()
+    classify = services.contacts_apply_classification
+
+    def classify_slowly(**kwargs):  # a long batch: its Contacts stay locked meanwhile
+        locked.set()
+        release.wait(30)
+        return classify(**kwargs)
+
+    monkeypatch.setattr(services, "contacts_apply_classification", classify_slowly)
+
+    def reclassify():
+        try:
+            services.contacts_reclassify(run_id=run.pk)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=reclassify)
+    worker.start()
+    try:
+        assert locked.wait(30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # waiting for the batch would fail here
+        result = activity_ingest(item=activity_item(rep_user, emails=["jane@acme.com"]))
+    finally:
+        release.set()
+        worker.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert result.status == "created"
+    assert ContactDecision.objects.get(activity=result.activity).contact == jane
+    assert ActivityLog.objects.filter(activity=result.activity, contact=jane).exists()
+    assert ReclassificationRun.objects.get(pk=run.pk).state == ReclassificationRun.State.DONE
