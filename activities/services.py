@@ -337,8 +337,16 @@ def _ingest_many(items, actor, default_source) -> list[IngestResult]:
                     results[index] = _existing_result(
                         taken[id(activity)], activity.owner, actor_is_admin
                     )
+                first = results[index]
                 for repeat in first_of_key[(activity.source, activity.external_id)][1]:
-                    results[repeat] = IngestResult(EXISTING, results[index].activity)
+                    # The same key again in this call: answered as the first one, with its
+                    # participants as built when this call created it (none to read back).
+                    results[repeat] = IngestResult(
+                        EXISTING if first.status != REJECTED else REJECTED,
+                        first.activity,
+                        errors=first.errors,
+                        participants=first.participants,
+                    )
             if made:
                 after_match([], fresh=(made, ctx, settings))
 

@@ -274,3 +274,21 @@ def test_keys_a_concurrent_call_stored_first_are_answered_as_theirs_and_the_rest
     mine = Activity.objects.filter(external_id__startswith="race-", kind="email")
     assert Participant.objects.filter(activity__in=mine).count() == 17 * 2
     assert not Participant.objects.filter(activity__in=list(theirs.values())).exists()
+
+
+def test_a_key_sent_twice_in_one_call_is_answered_from_the_first_without_reading_it_back(
+    rep_user, rep_sf, org_settings
+):
+    from activities.api import ActivityViewSet
+
+    first, second = (
+        activity_item(rep_user, emails=["a@acme.com"], external_id="twice") for _ in range(2)
+    )
+    results = activity_ingest_many(items=[first, second])
+
+    assert [r.status for r in results] == ["created", "existing"]
+    assert results[1].activity is results[0].activity
+    with CaptureQueriesContext(connection) as read:
+        shown = ActivityViewSet()._answered(results)
+    assert len(read.captured_queries) == 0
+    assert [p.email for p in shown[1].shown_participants] == ["a@acme.com"]
