@@ -149,7 +149,7 @@ def _from_memory(pairs, ctx, settings) -> _Loaded | None:
     by_activity = {pk: sorted(ps, key=lambda p: p.pk) for pk, ps in external.items() if ps}
     if not acts or not by_activity:
         return None
-    loaded = _loaded(
+    return _loaded(
         acts,
         by_activity,
         settings=settings,
@@ -157,12 +157,13 @@ def _from_memory(pairs, ctx, settings) -> _Loaded | None:
         leads=ctx.leads,
         decisions={},
         logged=set(),
+        new_activities=True,
     )
-    loaded.new_activities = True
-    return loaded
 
 
-def _loaded(acts, by_activity, *, settings, contacts, leads, decisions, logged) -> _Loaded:
+def _loaded(
+    acts, by_activity, *, settings, contacts, leads, decisions, logged, new_activities=False
+) -> _Loaded:
     """The rest of _Loaded: profiles, owners, rule set and change times."""
     profiles = profiles_for_users(user_ids=[a.owner_id for a in acts])
     first_contacts = {e: rows[0] for e, rows in contacts.items() if rows}
@@ -182,6 +183,7 @@ def _loaded(acts, by_activity, *, settings, contacts, leads, decisions, logged) 
             if settings.auto_attribute_updates
             else {}
         ),
+        new_activities=new_activities,
     )
 
 

@@ -97,29 +97,36 @@ def match_context_for(*, emails, settings=None, owner_sf_user_ids=None) -> match
     )
 
 
+# field -> the match result's attribute that sets it
+_ACTIVITY_MATCH = {
+    "match_status": "status",
+    "account": "account",
+    "opportunity": "opportunity",
+    "match_reason_code": "reason_code",
+    "match_reason": "reason",
+}
+_PARTICIPANT_MATCH = {
+    "domain": "domain",
+    "is_internal": "is_internal",
+    "matched_kind": "matched_kind",
+    "match_rule": "rule",
+    "match_reason": "reason",
+    "contact": "contact",
+    "lead": "lead",
+    "account": "account",
+}
+ACTIVITY_MATCH_FIELDS = list(_ACTIVITY_MATCH)
+PARTICIPANT_MATCH_FIELDS = list(_PARTICIPANT_MATCH)
+
+
 def activity_match_values(result: matching.ActivityMatch) -> dict:
     """An activity's fields as its match sets them."""
-    return {
-        "match_status": result.status,
-        "account": result.account,
-        "opportunity": result.opportunity,
-        "match_reason_code": result.reason_code,
-        "match_reason": result.reason,
-    }
+    return {name: getattr(result, attr) for name, attr in _ACTIVITY_MATCH.items()}
 
 
 def participant_match_values(result: matching.ParticipantMatch) -> dict:
     """A participant's fields as its match sets them."""
-    return {
-        "domain": result.domain,
-        "is_internal": result.is_internal,
-        "matched_kind": result.matched_kind,
-        "match_rule": result.rule,
-        "match_reason": result.reason,
-        "contact": result.contact,
-        "lead": result.lead,
-        "account": result.account,
-    }
+    return {name: getattr(result, attr) for name, attr in _PARTICIPANT_MATCH.items()}
 
 
 def apply_activity_match(activity, result: matching.ActivityMatch):
@@ -130,25 +137,6 @@ def apply_activity_match(activity, result: matching.ActivityMatch):
 def apply_participant_match(participant, result: matching.ParticipantMatch):
     for name, value in participant_match_values(result).items():
         setattr(participant, name, value)
-
-
-ACTIVITY_MATCH_FIELDS = [
-    "match_status",
-    "account",
-    "opportunity",
-    "match_reason_code",
-    "match_reason",
-]
-PARTICIPANT_MATCH_FIELDS = [
-    "domain",
-    "is_internal",
-    "matched_kind",
-    "match_rule",
-    "match_reason",
-    "contact",
-    "lead",
-    "account",
-]
 
 
 def after_match(activities, *, fresh=None):
@@ -182,9 +170,12 @@ def _insert(new_rows):
         try:
             with transaction.atomic():
                 objects_insert([activity for activity, _ in pending])
-                objects_insert(
-                    [_of(participant, activity) for activity, ps in pending for participant in ps]
-                )
+                parts = []
+                for activity, participants in pending:
+                    for participant in participants:
+                        participant.activity = activity
+                        parts.append(participant)
+                objects_insert(parts)
         except IntegrityError:
             for activity, participants in pending:  # their ids went with the rolled-back rows
                 activity.pk = None
@@ -201,11 +192,6 @@ def _insert(new_rows):
                 taken[id(activity)] = found
         pending = [row for row in pending if id(row[0]) not in taken]
     return created, taken
-
-
-def _of(participant, activity):
-    participant.activity = activity
-    return participant
 
 
 def _insert_one_by_one(rows, created, taken):

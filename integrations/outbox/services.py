@@ -123,16 +123,14 @@ def outbox_create_once(*, model, rows: list, write, contested=True) -> list:
     transaction can make these rows: they hang off rows this one created), no savepoint."""
     if not rows:
         return []
-    if not contested:
-        objects_insert(rows)
-        outbox_enqueue_many(writes=[write(r) for r in rows])
-        return rows
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=contested):
             objects_insert(rows)
             outbox_enqueue_many(writes=[write(r) for r in rows])
         return rows
     except IntegrityError:
+        if not contested:
+            raise
         for row in rows:
             row.pk = None
             row._state.adding = True
